@@ -1,0 +1,57 @@
+# hwvirt top-level Makefile.
+#
+#   ./configure && make     QEMU (build/qemu-system-x86_64) and hwvirt.ko
+#   make qemu | module      one of the two
+#   make check              every test (host tests, then the lab)
+#   make check-host         tests that need no virtualization at all
+#   make clean | distclean
+#
+# This work is licensed under the terms of the GNU GPL, version 2 or later.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+ifeq ($(wildcard config.mk),)
+all qemu module check check-host:
+	@echo "Run ./configure first (./configure --help for the options)." >&2
+	@exit 1
+else
+include config.mk
+endif
+
+# ccache hits across clones: paths under this tree are hashed relative to
+# it, and the working directory is not hashed at all.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
+NINJA ?= ninja
+QEMU_BIN := build/qemu-system-x86_64
+
+all: qemu $(if $(filter yes,$(BUILD_MODULE)),module)
+
+# Refresh the overlay first (new files), then let ninja decide what to
+# rebuild.  The option ROMs are built by QEMU's own Makefile.
+qemu:
+	@scripts/qemu-upstream prepare --tarball=$(QEMU_TARBALL) --dest=$(QEMU_SRC)
+	$(NINJA) -C build qemu-system-x86_64
+	@$(MAKE) --no-print-directory -C build pc-bios/optionrom/all
+	@scripts/link-firmware build $(FIRMWARE_DIRS)
+
+module:
+	$(MAKE) -C linux-module KDIR=$(KDIR)
+
+check: all
+	tests/run
+
+check-host: all
+	tests/run --host
+
+clean:
+	-$(NINJA) -C build clean
+	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
+
+distclean:
+	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
+	rm -rf build upstream config.mk
+
+.PHONY: all qemu module check check-host clean distclean
