@@ -1,0 +1,256 @@
+/*
+ * hwvirt bare-metal test payload.
+ *
+ * A boot sector that the BIOS loads at 0x7c00.  It loads the rest of
+ * itself, then walks the x86 operating modes, reporting each on the
+ * debug port 0xe9 and on COM1:
+ *
+ *   real mode -> protected mode (flat 4 GiB segments) -> long mode
+ *   (PAE paging, identity map of the first GiB in 2 MiB pages)
+ *
+ * In long mode it runs CPUID and a port read, then leaves through
+ * isa-debug-exit (port 0xf4) with EXIT_OK, so QEMU's exit status is
+ * (EXIT_OK << 1) | 1 = 33.  Any failure prints a line and exits with
+ * EXIT_FAIL (status 3).  Lines start with "hwvirt-bm: ".
+ *
+ * This work is licensed under the terms of the GNU GPL, version 2 or later.
+ */
+
+#define DEBUG_PORT	0xe9
+#define COM1		0x3f8
+#define EXIT_PORT	0xf4
+#define EXIT_OK		0x10
+#define EXIT_FAIL	0x01
+
+#define STAGE2_SECTORS	16		/* loaded after the boot sector */
+#define STACK_TOP	0x90000
+#define PML4		0x70000
+#define PDPT		0x71000
+#define PD		0x72000
+
+#define CR0_PE		(1 << 0)
+#define CR0_PG		(1 << 31)
+#define CR4_PAE		(1 << 5)
+#define MSR_EFER	0xc0000080
+#define EFER_LME	(1 << 8)
+#define PTE_P		(1 << 0)
+#define PTE_W		(1 << 1)
+#define PTE_PS		(1 << 7)
+
+#define SEL_CODE32	0x08
+#define SEL_DATA	0x10
+#define SEL_CODE64	0x18
+
+	.text
+	.code16
+	.globl _start
+_start:
+	cli
+	xor	%ax, %ax
+	mov	%ax, %ds
+	mov	%ax, %es
+	mov	%ax, %ss
+	mov	$0x7c00, %sp
+	ljmp	$0, $1f			/* CS:IP = 0:7cxx whatever the BIOS used */
+1:
+	mov	%dl, boot_drive
+	mov	$msg_real, %si
+	call	print16
+
+	/* Read sectors 2.. (CHS 0/0/2) to 0x7e00. */
+	mov	$(0x0200 | STAGE2_SECTORS), %ax
+	mov	$0x0002, %cx
+	xor	%dh, %dh
+	mov	boot_drive, %dl
+	mov	$0x7e00, %bx
+	int	$0x13
+	jc	disk_error
+	jmp	stage2
+
+disk_error:
+	mov	$msg_disk, %si
+	call	print16
+	mov	$EXIT_FAIL, %al
+	out	%al, $EXIT_PORT
+	cli
+2:	hlt
+	jmp	2b
+
+/* print16: the NUL-terminated string at %ds:%si to both ports. */
+print16:
+	lodsb
+	test	%al, %al
+	jz	3f
+	out	%al, $DEBUG_PORT
+	mov	$COM1, %dx
+	out	%al, %dx
+	jmp	print16
+3:	ret
+
+boot_drive:	.byte 0
+msg_real:	.asciz "hwvirt-bm: real mode\n"
+msg_disk:	.asciz "hwvirt-bm: FAIL: cannot read the disk\n"
+
+	.org	510
+	.word	0xaa55
+
+/* Stage 2, at 0x7e00. */
+stage2:
+	/* A20 through the fast gate. */
+	in	$0x92, %al
+	or	$2, %al
+	and	$0xfe, %al
+	out	%al, $0x92
+
+	lgdt	gdt_desc
+	mov	%cr0, %eax
+	or	$CR0_PE, %eax
+	mov	%eax, %cr0
+	ljmp	$SEL_CODE32, $pm32
+
+	.code32
+pm32:
+	mov	$SEL_DATA, %ax
+	mov	%ax, %ds
+	mov	%ax, %es
+	mov	%ax, %fs
+	mov	%ax, %gs
+	mov	%ax, %ss
+	mov	$STACK_TOP, %esp
+
+	mov	$msg_prot, %esi
+	call	print32
+
+	/* A flat 32-bit write and read back above 1 MiB. */
+	movl	$0x5a5aa5a5, 0x200000
+	cmpl	$0x5a5aa5a5, 0x200000
+	jne	fail32
+
+	/* Long mode available? */
+	mov	$0x80000000, %eax
+	cpuid
+	cmp	$0x80000001, %eax
+	jb	no_long_mode
+	mov	$0x80000001, %eax
+	cpuid
+	bt	$29, %edx
+	jnc	no_long_mode
+
+	/* Identity-map the first GiB with 2 MiB pages. */
+	mov	$PML4, %edi
+	mov	$(3 * 4096 / 4), %ecx
+	xor	%eax, %eax
+	rep stosl
+	movl	$(PDPT | PTE_P | PTE_W), PML4
+	movl	$(PD | PTE_P | PTE_W), PDPT
+	mov	$PD, %edi
+	mov	$(PTE_P | PTE_W | PTE_PS), %eax
+	mov	$512, %ecx
+4:	mov	%eax, (%edi)
+	movl	$0, 4(%edi)
+	add	$0x200000, %eax
+	add	$8, %edi
+	loop	4b
+
+	mov	%cr4, %eax
+	or	$CR4_PAE, %eax
+	mov	%eax, %cr4
+	mov	$PML4, %eax
+	mov	%eax, %cr3
+	mov	$MSR_EFER, %ecx
+	rdmsr
+	or	$EFER_LME, %eax
+	wrmsr
+	mov	%cr0, %eax
+	or	$CR0_PG, %eax
+	mov	%eax, %cr0
+	ljmp	$SEL_CODE64, $lm64
+
+no_long_mode:
+	mov	$msg_nolm, %esi
+	call	print32
+fail32:
+	mov	$msg_fail, %esi
+	call	print32
+	mov	$EXIT_FAIL, %al
+	out	%al, $EXIT_PORT
+5:	hlt
+	jmp	5b
+
+print32:
+	lodsb
+	test	%al, %al
+	jz	6f
+	out	%al, $DEBUG_PORT
+	mov	$COM1, %dx
+	out	%al, %dx
+	jmp	print32
+6:	ret
+
+	.code64
+lm64:
+	mov	$SEL_DATA, %ax
+	mov	%ax, %ds
+	mov	%ax, %es
+	mov	%ax, %ss
+	mov	$STACK_TOP, %rsp
+
+	mov	$msg_long, %rsi
+	call	print64
+
+	/* Paging works: the same memory through a 2 MiB page. */
+	movabs	$0x200000, %rbx
+	cmpl	$0x5a5aa5a5, (%rbx)
+	jne	fail64
+
+	/* CPUID leaf 0 answers with a vendor. */
+	xor	%eax, %eax
+	cpuid
+	test	%eax, %eax
+	jz	fail64
+
+	/* A port read (COM1's line status register). */
+	mov	$(COM1 + 5), %dx
+	in	%dx, %al
+
+	mov	$msg_done, %rsi
+	call	print64
+	mov	$EXIT_OK, %al
+	out	%al, $EXIT_PORT
+7:	hlt
+	jmp	7b
+
+fail64:
+	mov	$msg_fail, %rsi
+	call	print64
+	mov	$EXIT_FAIL, %al
+	out	%al, $EXIT_PORT
+8:	hlt
+	jmp	8b
+
+print64:
+	lodsb
+	test	%al, %al
+	jz	9f
+	out	%al, $DEBUG_PORT
+	mov	$COM1, %dx
+	out	%al, %dx
+	jmp	print64
+9:	ret
+
+	.p2align 3
+gdt:
+	.quad	0
+	.quad	0x00cf9a000000ffff	/* SEL_CODE32: base 0, 4 GiB, 32-bit */
+	.quad	0x00cf92000000ffff	/* SEL_DATA */
+	.quad	0x00af9a000000ffff	/* SEL_CODE64: L=1 */
+gdt_end:
+gdt_desc:
+	.word	gdt_end - gdt - 1
+	.long	gdt
+
+msg_prot:	.asciz "hwvirt-bm: protected mode\n"
+msg_long:	.asciz "hwvirt-bm: long mode\n"
+msg_done:	.asciz "hwvirt-bm: done\n"
+msg_nolm:	.asciz "hwvirt-bm: FAIL: no long mode\n"
+msg_fail:	.asciz "hwvirt-bm: FAIL\n"
