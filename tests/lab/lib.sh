@@ -69,8 +69,10 @@ run_guest() {
             guest_ms=$(( $(now_ms) - start ))
         fi
         if [ "$accel" = kvm ] && dir=$(kvm_stats_dir "$pid"); then
-            grep -H . "$dir"/* 2>/dev/null | sed "s|^$dir/||" > "$guest_stats.tmp" &&
-                mv "$guest_stats.tmp" "$guest_stats"
+            # Some files may fail to read, or vanish with the VM: keep
+            # the last sample that read anything.
+            grep -sH . "$dir"/* | sed "s|^$dir/||" > "$guest_stats.tmp"
+            [ -s "$guest_stats.tmp" ] && mv "$guest_stats.tmp" "$guest_stats"
         fi
         if [ $(( $(now_ms) - start )) -ge $(( limit * 1000 )) ]; then
             kill -9 "$pid" 2>/dev/null

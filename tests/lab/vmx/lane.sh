@@ -1,0 +1,98 @@
+# The VMX lane, sourced by tests/lab/lab: hwvirt.ko under Bochs.
+#
+# The lab machine emulates AMD SVM only; Bochs emulates an Intel CPU with
+# VMX (EPT, VPID, unrestricted guest).  It is slow (about 20 MIPS): the
+# lab kernel boots through syslinux from a FAT image, and most of the time
+# goes into decompressing the kernel.
+#
+# This work is licensed under the terms of the GNU GPL, version 2 or later.
+
+vmx_build_initrd() {
+    local dir=$1 stage=$1/initrd
+    mkdir -p "$stage/bin" "$stage/dev" "$stage/proc" "$stage/sys"
+    cp /bin/busybox "$stage/bin/busybox"
+    install -m 755 "$labsrc/vmx/init" "$stage/init"
+    cp "$labbuild/module/hwvirt.ko" "$stage/hwvirt.ko"
+    (cd "$stage" && find . | cpio -o -H newc --quiet) > "$dir/initrd.cpio"
+}
+
+# A FAT "superfloppy" disk (no partition table) of 64 cylinders, 16 heads
+# and 63 sectors, with syslinux in its boot sector.
+vmx_build_disk() {
+    local dir=$1 img=$1/disk.img
+    truncate -s $((64 * 16 * 63 * 512)) "$img"
+    mformat -i "$img" -t 64 -h 16 -s 63 ::
+    syslinux --install "$img"
+    printf '%s\n' "DEFAULT linux" "PROMPT 0" "TIMEOUT 0" "LABEL linux" \
+        "  KERNEL vmlinuz" "  INITRD initrd" \
+        "  APPEND console=ttyS0,115200 quiet loglevel=3 panic=-1" \
+        > "$dir/syslinux.cfg"
+    mcopy -i "$img" "$kroot/boot/vmlinuz-$kver" ::vmlinuz
+    mcopy -i "$img" "$dir/initrd.cpio" ::initrd
+    mcopy -i "$img" "$dir/syslinux.cfg" ::syslinux.cfg
+}
+
+vmx_write_bochsrc() {
+    local dir=$1
+    printf '%s\n' \
+        "megs: 512" \
+        "cpu: model=${LAB_BOCHS_CPU:-corei7_sandy_bridge_2600k}, count=${LAB_BOCHS_CPUS:-2}, ips=50000000" \
+        "romimage: file=/usr/share/bochs/BIOS-bochs-latest" \
+        "vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest" \
+        "ata0-master: type=disk, path=$dir/disk.img, mode=flat, cylinders=64, heads=16, spt=63" \
+        "boot: disk" \
+        "com1: enabled=1, mode=file, dev=$dir/serial.log" \
+        "display_library: rfb, options=\"timeout=0\"" \
+        "clock: sync=none, time0=local" \
+        "speaker: enabled=0" \
+        "log: $dir/bochs.log" \
+        "panic: action=fatal" \
+        "error: action=report" \
+        "info: action=ignore" \
+        > "$dir/bochsrc"
+    echo c > "$dir/bochs.rc"
+}
+
+cmd_vmx() {
+    local dir=$labbuild/vmx limit=${LAB_TIMEOUT:-1500} pid start
+    local tool
+    for tool in bochs syslinux mformat mcopy; do
+        command -v "$tool" > /dev/null ||
+            die "the VMX lane needs $tool: install bochs, bochsbios, vgabios," \
+                "syslinux and mtools (scripts/install-deps --vmx)"
+    done
+    mkdir -p "$labbuild"
+    resolve_kernel
+    fetch_kernel
+    build_module
+
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    vmx_build_initrd "$dir"
+    vmx_build_disk "$dir"
+    vmx_write_bochsrc "$dir"
+    : > "$dir/serial.log"
+
+    note "booting the lab kernel under Bochs (VMX); this takes minutes"
+    start=$SECONDS
+    bochs -q -f "$dir/bochsrc" -rc "$dir/bochs.rc" -unlock \
+        < /dev/null > "$dir/bochs.out" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2> /dev/null; do
+        if grep -qa "vmx lane: done" "$dir/serial.log"; then
+            sleep 5
+            break
+        fi
+        if [ $((SECONDS - start)) -ge "$limit" ]; then
+            echo "not ok - vmx lane: no result after ${limit}s; serial in $dir/serial.log, Bochs log in $dir/bochs.log"
+            break
+        fi
+        sleep 2
+    done
+    kill "$pid" 2> /dev/null
+    wait "$pid" 2> /dev/null
+    echo "# vmx lane: $((SECONDS - start)) s in Bochs"
+    grep -aE '^(not )?ok( |$)|^# ' "$dir/serial.log" | tr -d '\r'
+    grep -qa "vmx lane: done" "$dir/serial.log" &&
+        ! grep -qa '^not ok' "$dir/serial.log"
+}
