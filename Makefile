@@ -4,6 +4,8 @@
 #   make qemu | module      one of the two
 #   make check              every test (host tests, then the lab)
 #   make check-host         tests that need no virtualization at all
+#   make check-lab          the lab scenarios (hwvirt.ko and kvm_amd under TCG's SVM)
+#   make check-lab-vmx      the VMX lane (hwvirt.ko under Bochs; slow)
 #   make clean | distclean
 #
 # This work is licensed under the terms of the GNU GPL, version 2 or later.
@@ -12,7 +14,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
 ifeq ($(wildcard config.mk),)
-all qemu module check check-host:
+all qemu module check check-host check-lab check-lab-vmx:
 	@echo "Run ./configure first (./configure --help for the options)." >&2
 	@exit 1
 else
@@ -46,6 +48,12 @@ check: all
 check-host: all
 	tests/run --host
 
+check-lab: all
+	tests/run --lab
+
+check-lab-vmx: all
+	tests/run --vmx
+
 clean:
 	-$(NINJA) -C build clean
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
@@ -54,4 +62,4 @@ distclean:
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
 	rm -rf build upstream config.mk
 
-.PHONY: all qemu module check check-host clean distclean
+.PHONY: all qemu module check check-host check-lab check-lab-vmx clean distclean
