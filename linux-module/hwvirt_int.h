@@ -2,20 +2,218 @@
 /*
  * hwvirt: definitions shared by the core and the backends.
  *
- * The core (hwvirt_main.c) is machine-independent: the character device,
- * module and per-CPU lifetime.  A backend drives one kind of hardware
- * virtualization; the core picks the first backend in hwvirt_backends[]
- * whose probe succeeds, at load time, and calls it only through this
- * table (KVM's kvm_arch_ops, NVMM's nvmm_impl).
+ * The core is machine-independent: the character device, VM and vCPU
+ * lifetime, memory slots, the run loop and its exits to userspace
+ * (hwvirt_main.c, vm.c, memslot.c, vcpu.c), plus the x86 semantics both
+ * backends share (x86.c, emulate.c) and the TDP MMU (tdp.c).  A backend
+ * drives one kind of hardware virtualization (svm.c, vmx.c); the core
+ * picks the first backend in hwvirt_backends[] whose probe succeeds, at
+ * load time, and calls it only through struct hwvirt_backend (KVM's
+ * kvm_arch_ops, NVMM's nvmm_impl).
+ *
+ * Vocabulary (KVM's mmu.rst): gpa/gfn guest-physical address/frame, hva
+ * host virtual (userspace) address, pfn host-physical frame, gva guest
+ * virtual address.
  */
 #ifndef HWVIRT_INT_H
 #define HWVIRT_INT_H
 
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
+#include <asm/fpu/api.h>
+
+#include <uapi/linux/hwvirt.h>
+
+#include "emulate.h"
+#include "hwvirt_limits.h"
+
+struct hwvirt_vm;
+struct hwvirt_vcpu;
+
+/* ------------------------------------------------------------------------
+ * Memory slots
+ */
+
+/*
+ * A memory slot, immutable once published: an update builds a new
+ * struct hwvirt_memslots and swaps the pointer (SRCU).
+ */
+struct hwvirt_slot {
+	u32 id;				/* the userspace slot number */
+	u32 flags;			/* HWVIRT_MEM_* */
+	u64 base_gfn;
+	u64 npages;
+	unsigned long hva;		/* userspace address of base_gfn */
+};
+
+struct hwvirt_slots {
+	int nr;				/* used entries, sorted by base_gfn */
+	struct hwvirt_slot slot[HWVIRT_MAX_MEMSLOTS];
+};
+
+/* ------------------------------------------------------------------------
+ * The TDP MMU (NPT; EPT later): one guest-physical page table per VM
+ */
+
+struct hwvirt_tdp {
+	/*
+	 * The root table page (PML4).  Allocated at VM creation, freed at
+	 * destruction; the tables below it and the guest pages they map are
+	 * changed only under vm->mmu_lock.  Every present leaf holds one
+	 * reference on the guest page it maps (taken by get_user_pages,
+	 * dropped when the leaf is zapped).
+	 */
+	u64 *root;
+	phys_addr_t root_pa;
+	u64 nr_mapped;			/* leaves present, under mmu_lock */
+};
+
+/* ------------------------------------------------------------------------
+ * VM
+ */
+
+struct hwvirt_vm {
+	/* Lifetime: the VM fd and each vCPU fd hold a reference. */
+	struct kref ref;
+	u32 id;				/* for debugfs names, unique while loaded */
+	struct mm_struct *mm;		/* the creator's; mmgrab()ed */
+	u32 mmu_mode;			/* HWVIRT_MMU_*, fixed at creation */
+
+	/* Serializes vCPU creation and memory slot updates. */
+	struct mutex lock;
+
+	/* Memory slots: read under srcu, replaced under lock. */
+	struct srcu_struct srcu;
+	struct hwvirt_slots __rcu *slots;
+
+	/*
+	 * The MMU lock protects the TDP tables and the invalidation state
+	 * below.  A page fault reads mmu_invalidate_seq before looking up a
+	 * page (which may sleep), then installs it under mmu_lock only if no
+	 * invalidation started or ended in between (KVM's scheme).
+	 */
+	spinlock_t mmu_lock;
+	unsigned long mmu_invalidate_seq;
+	long mmu_invalidate_in_progress;
+	struct hwvirt_tdp tdp;
+	struct mmu_notifier mmu_notifier;
+
+	/* vCPUs: created under lock, never removed before the VM dies. */
+	atomic_t nr_vcpus;
+	struct hwvirt_vcpu *vcpus[HWVIRT_MAX_VCPUS];
+
+	/* Guest TSC = host TSC + tsc_offset (per VM, so vCPUs agree). */
+	s64 tsc_offset;
+
+	struct dentry *debugfs;
+};
+
+/* ------------------------------------------------------------------------
+ * vCPU
+ */
+
+/* vcpu->requests: work to do before the next entry (set by any thread). */
+#define HWVIRT_REQ_TLB_FLUSH		0	/* the TDP changed: flush */
+
+/* vcpu->mode: where the vCPU thread is, for remote kicks. */
+#define HWVIRT_OUTSIDE_GUEST		0
+#define HWVIRT_IN_GUEST			1
+
+/* What the next HWVIRT_RUN must finish before entering the guest. */
+enum hwvirt_pending_completion {
+	HWVIRT_COMPLETE_NONE,
+	HWVIRT_COMPLETE_PIO_IN,		/* IN: data in the run page */
+	HWVIRT_COMPLETE_PIO_STRING,	/* INS/OUTS: more elements, or done */
+	HWVIRT_COMPLETE_MMIO,		/* an emulated MMIO access */
+};
+
+/* An event the core injects at the next entry. */
+struct hwvirt_event {
+	bool pending;
+	u8 vector;
+	bool has_error;
+	u32 error_code;
+};
+
+struct hwvirt_vcpu {
+	struct hwvirt_vm *vm;		/* holds a VM reference */
+	u32 id;
+
+	/* Serializes the ioctls on this vCPU: the state below is ours. */
+	struct mutex mutex;
+
+	/* The run page (mmap()ed by userspace), allocated with the vCPU. */
+	struct hwvirt_run *run;
+
+	/*
+	 * Guest state the core owns.  The backend copies RAX, RSP, RIP
+	 * and RFLAGS to its control block before entry and back after an
+	 * exit; the other registers it loads and saves around entry.
+	 */
+	u64 regs[HW_NR_GPRS];
+	u64 rip;
+	u64 rflags;
+	u64 cr2;
+	u64 xcr0;
+	u64 apic_base;
+	u64 tsc_aux;
+	struct fpu_guest fpu;
+
+	/* The guest's CPUID, set by userspace (HWVIRT_SET_CPUID). */
+	struct hwvirt_cpuid_entry *cpuid;
+	u32 cpuid_nent;
+
+	/* MSRs kept in software: the MTRRs and a few others. */
+	u64 mtrr_def_type;
+	u64 mtrr_fixed[11];
+	u64 mtrr_var[16];		/* base/mask pairs */
+	u64 misc_enable;
+	u64 pat;
+
+	/* Events for the guest. */
+	struct hwvirt_event irq;	/* from HWVIRT_INTERRUPT */
+	struct hwvirt_event exception;
+	bool nmi_pending;
+	bool nmi_masked;		/* between an NMI and its IRET */
+	bool interrupt_shadow;		/* as of the last exit */
+	bool triple_fault;		/* an exception while delivering #DF */
+
+	/* A userspace exit being completed (see hwvirt_pending_completion). */
+	enum hwvirt_pending_completion completion;
+	u64 completion_next_rip;
+	struct hw_insn completion_insn;
+	u64 mmio_fault_gpa;		/* the access that exited */
+	u64 mmio_read_gpa;		/* the MMIO read userspace answers */
+	u32 mmio_read_len;
+
+	/* Cross-thread kicks (see vcpu.c). */
+	unsigned long requests;
+	int mode;			/* HWVIRT_{IN,OUTSIDE}_GUEST */
+	int cpu;			/* where it entered the guest last */
+
+	u64 stat[HWVIRT_STAT_NR];
+};
+
+/* ------------------------------------------------------------------------
+ * The backend operations
+ */
+
+/* Why the backend's run op returned. */
+enum hwvirt_exit {
+	HWVIRT_EXIT_TO_CORE_NONE,	/* handled: enter again */
+	HWVIRT_EXIT_TO_USER,		/* run->exit_reason is set */
+	HWVIRT_EXIT_TO_CORE_ERR,	/* a negative errno follows */
+};
 
 struct hwvirt_backend {
 	/* "svm" or "vmx". */
 	const char *name;
+	u32 abi_backend;		/* HWVIRT_BACKEND_* */
 
 	/*
 	 * Can this machine run guests with this backend?  0 if so; else a
@@ -40,8 +238,48 @@ struct hwvirt_backend {
 
 	/* One line for dmesg: revision and features found by probe(). */
 	void (*describe)(char *buf, size_t len);
+
+	/* HWVIRT_MMU_* modes this backend runs (bitmask of 1 << mode). */
+	u32 (*mmu_modes)(void);
+
+	/*
+	 * vCPU lifetime.  vcpu_size is the size of the backend's vCPU
+	 * structure, which starts with struct hwvirt_vcpu.
+	 */
+	size_t vcpu_size;
+	int (*vcpu_create)(struct hwvirt_vcpu *vcpu);
+	void (*vcpu_free)(struct hwvirt_vcpu *vcpu);
+	/* Architectural reset state (power-on), regs and sregs included. */
+	void (*vcpu_reset)(struct hwvirt_vcpu *vcpu);
+
+	/*
+	 * Enter the guest until an exit the core must see, with the vCPU
+	 * mutex held and preemption enabled.  Returns HWVIRT_EXIT_TO_USER
+	 * (run->exit_reason set), HWVIRT_EXIT_TO_CORE_NONE, or a negative
+	 * errno.
+	 */
+	int (*vcpu_run)(struct hwvirt_vcpu *vcpu);
+
+	/* Segment and control registers (the rest lives in the core). */
+	void (*get_sregs)(struct hwvirt_vcpu *vcpu, struct hwvirt_sregs *sregs);
+	int (*set_sregs)(struct hwvirt_vcpu *vcpu,
+			 const struct hwvirt_sregs *sregs);
+	void (*get_segment)(struct hwvirt_vcpu *vcpu, int seg,
+			    struct hwvirt_segment *s);
+	u64 (*get_cr)(struct hwvirt_vcpu *vcpu, int cr);
+	u64 (*get_efer)(struct hwvirt_vcpu *vcpu);
+	int (*get_cpl)(struct hwvirt_vcpu *vcpu);
+
+	/* MSRs kept in the backend's control block; -ENOENT if not one. */
+	int (*get_msr)(struct hwvirt_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
+		       bool from_guest);
+
+	/* The TDP root changed, or the TLB must go: flush before entry. */
+	void (*flush_tlb)(struct hwvirt_vcpu *vcpu);
 };
 
+extern const struct hwvirt_backend *hwvirt_backend;
 extern const struct hwvirt_backend hwvirt_svm_backend;
 extern const struct hwvirt_backend hwvirt_vmx_backend;
 

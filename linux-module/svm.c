@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * hwvirt: the AMD SVM backend.
+ *
+ * One VMCB per vCPU.  Nested paging (NPT) translates guest-physical
+ * addresses; its tables belong to the VM (tdp.c).  Every port, most MSRs,
+ * CPUID, HLT and the SVM instructions are intercepted.  The CPU may lack
+ * NRIPS, decode assists, VMCB clean bits and flush-by-ASID (the lab's
+ * emulated SVM has none): next RIPs are decoded (x86.c), every VMCB field
+ * is always dirty, and a TLB flush takes a new ASID.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -9,14 +16,17 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
 #include <linux/topology.h>
 #include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/xcr.h>
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 
-#include "hwvirt_int.h"
 #include "svm.h"
+#include "x86.h"
 
 /* What CPUID said at probe time. */
 static struct {
@@ -26,17 +36,53 @@ static struct {
 } svm_caps;
 
 /*
- * The host save area of each CPU (VM_HSAVE_PA): where VMRUN keeps the
- * host state it restores on #VMEXIT.  Allocated for every possible CPU
- * at setup, freed at unsetup.
+ * Per CPU, allocated for every possible CPU at setup:
+ * hsave is VM_HSAVE_PA, where VMRUN keeps the host state it restores on
+ * #VMEXIT; host_save is where we VMSAVE the host's FS, GS, TR, LDTR and
+ * syscall MSRs around a guest run.  The ASID fields are used with
+ * interrupts disabled on this CPU only.
  */
-static DEFINE_PER_CPU(struct page *, svm_hsave);
+struct svm_cpu {
+	struct page *hsave;
+	struct page *host_save;
+	u32 next_asid;
+	u32 max_asid;
+	u64 asid_generation;
+};
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
+
+/* Permission maps shared by every VMCB: read-only after setup. */
+static struct page *svm_iopm;		/* every port intercepted */
+static struct page *svm_msrpm;		/* every MSR but the passthrough ones */
+
+struct svm_vcpu {
+	struct hwvirt_vcpu vcpu;	/* first: container_of() */
+	struct vmcb *vmcb;
+	phys_addr_t vmcb_pa;
+	/* The ASID in the VMCB belongs to generation asid_generation of
+	 * asid_cpu's ASID space. */
+	u64 asid_generation;
+	int asid_cpu;
+	bool flush_pending;		/* flush this guest's TLB at entry */
+	/* DR0-DR3 and the guest's view of them (never loaded). */
+	u64 db[4];
+};
+
+static struct svm_vcpu *to_svm(struct hwvirt_vcpu *vcpu)
+{
+	return container_of(vcpu, struct svm_vcpu, vcpu);
+}
+
+/* ------------------------------------------------------------------------
+ * Probe, set-up, per-CPU enable
+ */
 
 static int svm_probe(void)
 {
 	u32 eax, ebx, ecx, edx;
 	u64 vm_cr;
 
+	svm_vmcb_layout_check();
 	if (boot_cpu_data.x86_vendor != X86_VENDOR_AMD &&
 	    boot_cpu_data.x86_vendor != X86_VENDOR_HYGON)
 		return -ENODEV;
@@ -53,6 +99,14 @@ static int svm_probe(void)
 	svm_caps.revision = eax & 0xff;
 	svm_caps.nr_asids = ebx;
 	svm_caps.features = edx;
+	if (!(edx & SVM_FEAT_NP)) {
+		pr_info("svm: this CPU has no nested paging (NPT), which hwvirt needs for now\n");
+		return -ENODEV;
+	}
+	if (svm_caps.nr_asids < 2) {
+		pr_info("svm: this CPU has no ASID for guests\n");
+		return -ENODEV;
+	}
 	return 0;
 }
 
@@ -80,43 +134,99 @@ static void svm_describe(char *buf, size_t len)
 			       feats[i].name);
 }
 
+static u32 svm_mmu_modes(void)
+{
+	return 1U << HWVIRT_MMU_TDP;
+}
+
+/* Let the guest access msr without an exit (VMLOAD/VMSAVE state). */
+static void msrpm_passthrough(u8 *msrpm, u32 msr)
+{
+	u32 bit;
+
+	if (msr <= 0x1fff)
+		bit = msr * 2;
+	else if (msr >= 0xc0000000 && msr <= 0xc0001fff)
+		bit = 0x800 * 8 + (msr - 0xc0000000) * 2;
+	else if (msr >= 0xc0010000 && msr <= 0xc0011fff)
+		bit = 0x1000 * 8 + (msr - 0xc0010000) * 2;
+	else
+		return;
+	msrpm[bit / 8] &= ~(3 << (bit % 8));
+}
+
+static const u32 svm_passthrough_msrs[] = {
+	0x00000174, 0x00000175, 0x00000176,	/* SYSENTER_CS/ESP/EIP */
+	0xc0000081, 0xc0000082, 0xc0000083,	/* STAR, LSTAR, CSTAR */
+	0xc0000084,				/* SFMASK */
+	0xc0000100, 0xc0000101, 0xc0000102,	/* FS/GS/KERNEL_GS base */
+};
+
 static void svm_unsetup(void)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		if (per_cpu(svm_hsave, cpu))
-			__free_page(per_cpu(svm_hsave, cpu));
-		per_cpu(svm_hsave, cpu) = NULL;
+		struct svm_cpu *sd = per_cpu_ptr(&svm_cpus, cpu);
+
+		if (sd->hsave)
+			__free_page(sd->hsave);
+		if (sd->host_save)
+			__free_page(sd->host_save);
+		sd->hsave = sd->host_save = NULL;
 	}
+	if (svm_iopm)
+		__free_pages(svm_iopm, get_order(SVM_IOPM_SIZE));
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, get_order(SVM_MSRPM_SIZE));
+	svm_iopm = svm_msrpm = NULL;
 }
 
 static int svm_setup(void)
 {
-	struct page *page;
-	int cpu;
+	int cpu, i;
 
 	for_each_possible_cpu(cpu) {
-		page = alloc_pages_node(cpu_to_node(cpu),
-					GFP_KERNEL | __GFP_ZERO, 0);
-		if (!page) {
-			svm_unsetup();
-			return -ENOMEM;
-		}
-		per_cpu(svm_hsave, cpu) = page;
+		struct svm_cpu *sd = per_cpu_ptr(&svm_cpus, cpu);
+		int node = cpu_to_node(cpu);
+
+		sd->hsave = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		sd->host_save = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		if (!sd->hsave || !sd->host_save)
+			goto nomem;
+		/* ASID 0 is the host's. */
+		sd->max_asid = svm_caps.nr_asids - 1;
+		sd->next_asid = sd->max_asid + 1;
+		sd->asid_generation = 1;
 	}
+	svm_iopm = alloc_pages(GFP_KERNEL, get_order(SVM_IOPM_SIZE));
+	svm_msrpm = alloc_pages(GFP_KERNEL, get_order(SVM_MSRPM_SIZE));
+	if (!svm_iopm || !svm_msrpm)
+		goto nomem;
+	memset(page_address(svm_iopm), 0xff, SVM_IOPM_SIZE);
+	memset(page_address(svm_msrpm), 0xff, SVM_MSRPM_SIZE);
+	for (i = 0; i < ARRAY_SIZE(svm_passthrough_msrs); i++)
+		msrpm_passthrough(page_address(svm_msrpm),
+				  svm_passthrough_msrs[i]);
 	return 0;
+
+nomem:
+	svm_unsetup();
+	return -ENOMEM;
 }
 
 static int svm_cpu_enable(void)
 {
+	struct svm_cpu *sd = this_cpu_ptr(&svm_cpus);
 	u64 efer;
 
 	rdmsrl(MSR_EFER, efer);
 	if (efer & SVM_EFER_SVME)
 		return -EBUSY;
-	wrmsrl(SVM_MSR_VM_HSAVE_PA, page_to_phys(this_cpu_read(svm_hsave)));
+	wrmsrl(SVM_MSR_VM_HSAVE_PA, page_to_phys(sd->hsave));
 	wrmsrl(MSR_EFER, efer | SVM_EFER_SVME);
+	/* Whatever ran before us left ASIDs in the TLB: start a generation. */
+	sd->next_asid = sd->max_asid + 1;
 	return 0;
 }
 
@@ -129,12 +239,800 @@ static void svm_cpu_disable(void)
 	wrmsrl(SVM_MSR_VM_HSAVE_PA, 0);
 }
 
+/* ------------------------------------------------------------------------
+ * Segments and control registers
+ */
+
+static struct vmcb_seg *svm_seg(struct vmcb *vmcb, int seg)
+{
+	switch (seg) {
+	case HW_ES: return &vmcb->save.es;
+	case HW_CS: return &vmcb->save.cs;
+	case HW_SS: return &vmcb->save.ss;
+	case HW_DS: return &vmcb->save.ds;
+	case HW_FS: return &vmcb->save.fs;
+	default: return &vmcb->save.gs;
+	}
+}
+
+static void seg_from_vmcb(const struct vmcb_seg *v, struct hwvirt_segment *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = v->base;
+	s->limit = v->limit;
+	s->selector = v->selector;
+	s->type = v->attrib & SVM_SEG_TYPE_MASK;
+	s->s = !!(v->attrib & SVM_SEG_S);
+	s->dpl = (v->attrib >> SVM_SEG_DPL_SHIFT) & 3;
+	s->present = !!(v->attrib & SVM_SEG_P);
+	s->avl = !!(v->attrib & SVM_SEG_AVL);
+	s->l = !!(v->attrib & SVM_SEG_L);
+	s->db = !!(v->attrib & SVM_SEG_DB);
+	s->g = !!(v->attrib & SVM_SEG_G);
+	s->unusable = !s->present;
+}
+
+static void seg_to_vmcb(const struct hwvirt_segment *s, struct vmcb_seg *v)
+{
+	v->base = s->base;
+	v->limit = s->limit;
+	v->selector = s->selector;
+	v->attrib = 0;
+	if (s->unusable)
+		return;
+	v->attrib = (s->type & SVM_SEG_TYPE_MASK) |
+		    (s->s ? SVM_SEG_S : 0) |
+		    ((s->dpl & 3) << SVM_SEG_DPL_SHIFT) |
+		    (s->present ? SVM_SEG_P : 0) |
+		    (s->avl ? SVM_SEG_AVL : 0) |
+		    (s->l ? SVM_SEG_L : 0) |
+		    (s->db ? SVM_SEG_DB : 0) |
+		    (s->g ? SVM_SEG_G : 0);
+}
+
+static void svm_get_segment(struct hwvirt_vcpu *vcpu, int seg,
+			    struct hwvirt_segment *s)
+{
+	seg_from_vmcb(svm_seg(to_svm(vcpu)->vmcb, seg), s);
+}
+
+static u64 svm_get_cr(struct hwvirt_vcpu *vcpu, int cr)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	switch (cr) {
+	case 0: return vmcb->save.cr0;
+	case 2: return vcpu->cr2;
+	case 3: return vmcb->save.cr3;
+	case 4: return vmcb->save.cr4;
+	case 8: return vmcb->control.int_ctl & 0xf;
+	}
+	return 0;
+}
+
+static u64 svm_get_efer(struct hwvirt_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->save.efer & ~(u64)SVM_EFER_SVME;
+}
+
+static int svm_get_cpl(struct hwvirt_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->save.cpl;
+}
+
+/* The CPL follows SS.DPL in protected mode, and is 0 in real mode. */
+static void svm_update_cpl(struct vmcb *vmcb, u64 rflags)
+{
+	if (!(vmcb->save.cr0 & HV_CR0_PE))
+		vmcb->save.cpl = 0;
+	else if (rflags & HV_RFLAGS_VM)
+		vmcb->save.cpl = 3;
+	else
+		vmcb->save.cpl = (vmcb->save.ss.attrib >> SVM_SEG_DPL_SHIFT) & 3;
+}
+
+static void svm_get_sregs(struct hwvirt_vcpu *vcpu, struct hwvirt_sregs *sr)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	memset(sr, 0, sizeof(*sr));
+	seg_from_vmcb(&vmcb->save.cs, &sr->cs);
+	seg_from_vmcb(&vmcb->save.ds, &sr->ds);
+	seg_from_vmcb(&vmcb->save.es, &sr->es);
+	seg_from_vmcb(&vmcb->save.fs, &sr->fs);
+	seg_from_vmcb(&vmcb->save.gs, &sr->gs);
+	seg_from_vmcb(&vmcb->save.ss, &sr->ss);
+	seg_from_vmcb(&vmcb->save.tr, &sr->tr);
+	seg_from_vmcb(&vmcb->save.ldtr, &sr->ldt);
+	/* TR is never unusable; a 64-bit busy TSS may read as not present. */
+	sr->tr.unusable = 0;
+	sr->gdt.base = vmcb->save.gdtr.base;
+	sr->gdt.limit = vmcb->save.gdtr.limit;
+	sr->idt.base = vmcb->save.idtr.base;
+	sr->idt.limit = vmcb->save.idtr.limit;
+	sr->cr0 = vmcb->save.cr0;
+	sr->cr2 = vcpu->cr2;
+	sr->cr3 = vmcb->save.cr3;
+	sr->cr4 = vmcb->save.cr4;
+	sr->cr8 = vmcb->control.int_ctl & 0xf;
+	sr->efer = svm_get_efer(vcpu);
+	sr->apic_base = vcpu->apic_base;
+}
+
+/* Bits the guest may set in CR0, CR4 and EFER. */
+#define CR0_VALID	0xe005003fULL
+#define CR4_VALID	0x007d07ffULL	/* through SMAP, no LA57/PKE/CET */
+#define EFER_VALID	(0x1ULL | HV_EFER_LME | HV_EFER_LMA | \
+			 HV_EFER_NXE | (1ULL << 14) | (1ULL << 15))
+
+static int svm_set_sregs(struct hwvirt_vcpu *vcpu,
+			 const struct hwvirt_sregs *sr)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	if ((sr->cr0 & ~CR0_VALID) || (sr->cr4 & ~CR4_VALID) ||
+	    (sr->efer & ~EFER_VALID) || (sr->cr8 & ~0xfULL))
+		return -EINVAL;
+	if ((sr->cr0 & HV_CR0_PG) && !(sr->cr0 & HV_CR0_PE))
+		return -EINVAL;
+	/* Long mode: paging with PAE, and LMA == LME && PG. */
+	if ((sr->efer & HV_EFER_LMA) &&
+	    (!(sr->efer & HV_EFER_LME) || !(sr->cr0 & HV_CR0_PG) ||
+	     !(sr->cr4 & HV_CR4_PAE)))
+		return -EINVAL;
+	if ((sr->cr3 >> 52) || (sr->apic_base & ~0xffffffd00ULL & ~0xfffULL))
+		return -EINVAL;
+
+	seg_to_vmcb(&sr->cs, &vmcb->save.cs);
+	seg_to_vmcb(&sr->ds, &vmcb->save.ds);
+	seg_to_vmcb(&sr->es, &vmcb->save.es);
+	seg_to_vmcb(&sr->fs, &vmcb->save.fs);
+	seg_to_vmcb(&sr->gs, &vmcb->save.gs);
+	seg_to_vmcb(&sr->ss, &vmcb->save.ss);
+	seg_to_vmcb(&sr->tr, &vmcb->save.tr);
+	seg_to_vmcb(&sr->ldt, &vmcb->save.ldtr);
+	vmcb->save.gdtr.base = sr->gdt.base;
+	vmcb->save.gdtr.limit = sr->gdt.limit;
+	vmcb->save.idtr.base = sr->idt.base;
+	vmcb->save.idtr.limit = sr->idt.limit;
+	vmcb->save.cr0 = sr->cr0;
+	vcpu->cr2 = sr->cr2;
+	vmcb->save.cr3 = sr->cr3;
+	vmcb->save.cr4 = sr->cr4;
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~0xfU) | sr->cr8;
+	vmcb->save.efer = sr->efer | SVM_EFER_SVME;
+	vcpu->apic_base = sr->apic_base;
+	svm_update_cpl(vmcb, vcpu->rflags);
+	return 0;
+}
+
+/* MSRs that live in the VMCB. */
+static u64 *svm_msr_slot(struct vmcb *vmcb, u32 index)
+{
+	switch (index) {
+	case 0x00000174: return &vmcb->save.sysenter_cs;
+	case 0x00000175: return &vmcb->save.sysenter_esp;
+	case 0x00000176: return &vmcb->save.sysenter_eip;
+	case 0x00000277: return &vmcb->save.g_pat;
+	case 0x000001d9: return &vmcb->save.dbgctl;
+	case 0xc0000081: return &vmcb->save.star;
+	case 0xc0000082: return &vmcb->save.lstar;
+	case 0xc0000083: return &vmcb->save.cstar;
+	case 0xc0000084: return &vmcb->save.sfmask;
+	case 0xc0000100: return &vmcb->save.fs.base;
+	case 0xc0000101: return &vmcb->save.gs.base;
+	case 0xc0000102: return &vmcb->save.kernel_gs_base;
+	}
+	return NULL;
+}
+
+static int svm_get_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u64 *p;
+
+	if (index == MSR_EFER) {
+		*data = svm_get_efer(vcpu);
+		return 0;
+	}
+	if (index == SVM_MSR_VM_CR) {
+		*data = SVM_VM_CR_SVMDIS;	/* no nested SVM */
+		return 0;
+	}
+	p = svm_msr_slot(vmcb, index);
+	if (!p)
+		return -ENOENT;
+	*data = *p;
+	return 0;
+}
+
+static int svm_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
+		       bool from_guest)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u64 *p;
+
+	if (index == MSR_EFER) {
+		u64 old = vmcb->save.efer;
+
+		if (data & ~EFER_VALID)
+			return -ENOENT;
+		if (from_guest) {
+			/* LMA is the CPU's; LME cannot change with paging on. */
+			data = (data & ~HV_EFER_LMA) |
+			       (old & HV_EFER_LMA);
+			if ((vmcb->save.cr0 & HV_CR0_PG) &&
+			    ((data ^ old) & HV_EFER_LME))
+				return -ENOENT;
+		}
+		vmcb->save.efer = data | SVM_EFER_SVME;
+		return 0;
+	}
+	if (index == 0x00000277) {
+		/* PAT: every byte a valid memory type (0, 1, 4, 5, 6, 7). */
+		int i;
+
+		for (i = 0; i < 8; i++) {
+			u8 t = data >> (8 * i);
+
+			if (t > 7 || t == 2 || t == 3)
+				return -ENOENT;
+		}
+	}
+	if (index == 0xc0000100 || index == 0xc0000101 ||
+	    index == 0xc0000102 || index == 0xc0000082 ||
+	    index == 0xc0000083 || index == 0x00000175 ||
+	    index == 0x00000176) {
+		/* Addresses must be canonical. */
+		if ((s64)(data << 16) >> 16 != (s64)data)
+			return -ENOENT;
+	}
+	p = svm_msr_slot(vmcb, index);
+	if (!p)
+		return -ENOENT;
+	*p = data;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * vCPU lifetime
+ */
+
+static void svm_init_control(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	struct vmcb_control *c = &vmcb->control;
+
+	memset(c, 0, sizeof(*c));
+	/* Every DR access exits: the guest's DRs are kept in software. */
+	c->intercept_dr = 0xffffffff;
+	c->intercept3 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI |
+			SVM_INTERCEPT_SMI | SVM_INTERCEPT_INIT |
+			SVM_INTERCEPT_RDPMC | SVM_INTERCEPT_CPUID |
+			SVM_INTERCEPT_RSM | SVM_INTERCEPT_INVD |
+			SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA |
+			SVM_INTERCEPT_IOIO_PROT | SVM_INTERCEPT_MSR_PROT |
+			SVM_INTERCEPT_TASK_SWITCH | SVM_INTERCEPT_FERR_FREEZE |
+			SVM_INTERCEPT_SHUTDOWN;
+	c->intercept4 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL |
+			SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE |
+			SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+			SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_RDTSCP |
+			SVM_INTERCEPT_WBINVD | SVM_INTERCEPT_MONITOR |
+			SVM_INTERCEPT_MWAIT | SVM_INTERCEPT_MWAIT_COND |
+			SVM_INTERCEPT_XSETBV;
+	c->iopm_base_pa = page_to_phys(svm_iopm);
+	c->msrpm_base_pa = page_to_phys(svm_msrpm);
+	c->int_ctl = SVM_V_INTR_MASKING;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = vcpu->vm->tdp.root_pa;
+}
+
+static void svm_reset_save(struct vmcb *vmcb)
+{
+	struct vmcb_save *s = &vmcb->save;
+	struct vmcb_seg data = { .attrib = SVM_SEG_P | SVM_SEG_S | 0x3,
+				 .limit = 0xffff };
+
+	memset(s, 0, sizeof(*s));
+	s->cs = (struct vmcb_seg) { .selector = 0xf000, .base = 0xffff0000,
+				    .limit = 0xffff,
+				    .attrib = SVM_SEG_P | SVM_SEG_S | 0xb };
+	s->ds = s->es = s->ss = s->fs = s->gs = data;
+	s->gdtr.limit = 0xffff;
+	s->idtr.limit = 0xffff;
+	s->ldtr = (struct vmcb_seg) { .limit = 0xffff,
+				      .attrib = SVM_SEG_P | 0x2 };
+	s->tr = (struct vmcb_seg) { .limit = 0xffff,
+				    .attrib = SVM_SEG_P | 0xb };
+	s->cr0 = 0x60000010;		/* CD, NW, ET */
+	s->efer = SVM_EFER_SVME;
+	s->dr6 = 0xffff0ff0;
+	s->dr7 = 0x400;
+	s->rflags = HV_RFLAGS_FIXED;
+	s->rip = 0xfff0;
+	s->g_pat = 0x0007040600070406ULL;
+}
+
+static void svm_vcpu_reset(struct hwvirt_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm_init_control(vcpu, svm->vmcb);
+	svm_reset_save(svm->vmcb);
+	memset(svm->db, 0, sizeof(svm->db));
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = HV_RFLAGS_FIXED;
+	svm->flush_pending = true;
+}
+
+static int svm_vcpu_create(struct hwvirt_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+
+	if (!page)
+		return -ENOMEM;
+	svm->vmcb = page_address(page);
+	svm->vmcb_pa = page_to_phys(page);
+	svm->asid_cpu = -1;
+	return 0;
+}
+
+static void svm_vcpu_free(struct hwvirt_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	if (svm->vmcb)
+		__free_page(virt_to_page(svm->vmcb));
+}
+
+static void svm_flush_tlb(struct hwvirt_vcpu *vcpu)
+{
+	to_svm(vcpu)->flush_pending = true;
+}
+
+/* ------------------------------------------------------------------------
+ * Running the guest
+ */
+
+void hwvirt_svm_vmrun(unsigned long vmcb_pa, u64 *regs,
+		      unsigned long host_save_pa);
+
+/* A fresh ASID from this CPU's space: nothing of it is in the TLB. */
+static void svm_new_asid(struct svm_vcpu *svm, struct svm_cpu *sd, int cpu)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+
+	if (sd->next_asid > sd->max_asid) {
+		/* ASIDs of the old generation may be reused: flush them all. */
+		sd->asid_generation++;
+		sd->next_asid = 1;
+		c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	}
+	c->asid = sd->next_asid++;
+	svm->asid_generation = sd->asid_generation;
+	svm->asid_cpu = cpu;
+}
+
+/*
+ * Before entry: an ASID of this CPU's current generation, and a flush if
+ * one is owed.  A vCPU that moved to another CPU takes a new ASID there.
+ */
+static void svm_pick_asid(struct svm_vcpu *svm, struct svm_cpu *sd, int cpu)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+
+	c->tlb_control = SVM_TLB_CONTROL_NONE;
+	if (svm->asid_cpu != cpu || svm->asid_generation != sd->asid_generation)
+		svm_new_asid(svm, sd, cpu);
+	else if (svm->flush_pending && (svm_caps.features & SVM_FEAT_FLUSH_BY_ASID))
+		c->tlb_control = SVM_TLB_CONTROL_FLUSH_ASID;
+	else if (svm->flush_pending)
+		svm_new_asid(svm, sd, cpu);
+	svm->flush_pending = false;
+}
+
+static void svm_inject_events(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	struct vmcb_control *c = &vmcb->control;
+	bool window;
+
+	c->event_inj = 0;
+	c->event_inj_err = 0;
+	switch (hwvirt_next_event(vcpu, &window)) {
+	case HWVIRT_INJECT_EXCEPTION:
+		c->event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_EXCEPTION |
+			       vcpu->exception.vector;
+		if (vcpu->exception.has_error) {
+			c->event_inj |= SVM_EVT_ERROR_VALID;
+			c->event_inj_err = vcpu->exception.error_code;
+		}
+		vcpu->exception.pending = false;
+		break;
+	case HWVIRT_INJECT_NMI:
+		c->event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_NMI | HV_VEC_NMI;
+		vcpu->nmi_pending = false;
+		vcpu->nmi_masked = true;
+		c->intercept3 |= SVM_INTERCEPT_IRET;
+		break;
+	case HWVIRT_INJECT_IRQ:
+		c->event_inj = SVM_EVT_VALID | SVM_EVT_TYPE_INTR |
+			       vcpu->irq.vector;
+		vcpu->irq.pending = false;
+		vcpu->stat[HWVIRT_STAT_INJECTED_IRQS]++;
+		break;
+	case HWVIRT_INJECT_NONE:
+		break;
+	}
+	/*
+	 * An interrupt window: a virtual interrupt of the highest priority,
+	 * which the CPU takes (and we intercept) once the guest has IF set
+	 * and no interrupt shadow.
+	 */
+	c->int_ctl &= ~(SVM_V_IRQ | (0xf << SVM_V_INTR_PRIO_SHIFT) |
+			SVM_V_IGN_TPR);
+	c->intercept3 &= ~SVM_INTERCEPT_VINTR;
+	if (window) {
+		c->int_ctl |= SVM_V_IRQ | (0xf << SVM_V_INTR_PRIO_SHIFT) |
+			      SVM_V_IGN_TPR;
+		c->int_vector = 0;
+		c->intercept3 |= SVM_INTERCEPT_VINTR;
+	}
+}
+
+/*
+ * An event in EVENTINJ/EXITINTINFO format that did not reach the guest
+ * goes back to the queue, to be injected at the next entry.
+ */
+static void svm_requeue_info(struct hwvirt_vcpu *vcpu, u32 info, u32 err)
+{
+	u8 vector = info & SVM_EVT_VECTOR_MASK;
+
+	if (!(info & SVM_EVT_VALID))
+		return;
+	switch (info & SVM_EVT_TYPE_MASK) {
+	case SVM_EVT_TYPE_INTR:
+		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_IRQ, vector,
+				     false, 0);
+		break;
+	case SVM_EVT_TYPE_NMI:
+		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_NMI, vector,
+				     false, 0);
+		break;
+	case SVM_EVT_TYPE_EXCEPTION:
+		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_EXCEPTION, vector,
+				     info & SVM_EVT_ERROR_VALID, err);
+		break;
+	default:
+		/* A software interrupt: RIP is still on the INT, which runs again. */
+		break;
+	}
+}
+
+/*
+ * Enter the guest once.  Returns with the exit recorded in the VMCB, or
+ * -EAGAIN when the entry was abandoned (a signal, a reschedule or a
+ * request came in first).
+ */
+static int svm_enter(struct svm_vcpu *svm)
+{
+	struct hwvirt_vcpu *vcpu = &svm->vcpu;
+	struct vmcb *vmcb = svm->vmcb;
+	struct svm_cpu *sd;
+	bool xcr0_switched = false;
+	int cpu;
+
+	preempt_disable();
+	local_irq_disable();
+
+	/*
+	 * Announce that we are entering, then look for work: a thread that
+	 * posts a request after our check sees IN_GUEST and kicks us.
+	 */
+	smp_store_mb(vcpu->mode, HWVIRT_IN_GUEST);
+	if (need_resched() || signal_pending(current) ||
+	    READ_ONCE(vcpu->requests)) {
+		vcpu->mode = HWVIRT_OUTSIDE_GUEST;
+		local_irq_enable();
+		preempt_enable();
+		return -EAGAIN;
+	}
+
+	cpu = smp_processor_id();
+	sd = per_cpu_ptr(&svm_cpus, cpu);
+	vcpu->cpu = cpu;
+	svm_pick_asid(svm, sd, cpu);
+
+	vmcb->save.rax = vcpu->regs[HW_RAX];
+	vmcb->save.rsp = vcpu->regs[HW_RSP];
+	vmcb->save.rip = vcpu->rip;
+	vmcb->save.rflags = vcpu->rflags;
+	vmcb->save.cr2 = vcpu->cr2;
+	vmcb->control.int_state = vcpu->interrupt_shadow ? SVM_INTERRUPT_SHADOW : 0;
+	vmcb->control.tsc_offset = vcpu->vm->tsc_offset;
+	svm_update_cpl(vmcb, vcpu->rflags);
+
+	if (hwvirt_host_xcr0 && (vmcb->save.cr4 & HV_CR4_OSXSAVE) &&
+	    vcpu->xcr0 != hwvirt_host_xcr0) {
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+		xcr0_switched = true;
+	}
+
+	/*
+	 * Host interrupts must stay enabled while the guest runs, so they
+	 * end it (INTR intercept); GIF holds them off until then.
+	 */
+	asm volatile("clgi" ::: "memory");
+	current->flags |= PF_VCPU;
+	local_irq_enable();
+	hwvirt_svm_vmrun(svm->vmcb_pa, vcpu->regs,
+			 page_to_phys(sd->host_save));
+	local_irq_disable();
+	current->flags &= ~PF_VCPU;
+	asm volatile("stgi" ::: "memory");
+
+	if (xcr0_switched)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, hwvirt_host_xcr0);
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+
+	vcpu->mode = HWVIRT_OUTSIDE_GUEST;
+	vcpu->regs[HW_RAX] = vmcb->save.rax;
+	vcpu->regs[HW_RSP] = vmcb->save.rsp;
+	vcpu->rip = vmcb->save.rip;
+	vcpu->rflags = vmcb->save.rflags;
+	vcpu->cr2 = vmcb->save.cr2;
+	vcpu->interrupt_shadow = vmcb->control.int_state & SVM_INTERRUPT_SHADOW;
+
+	local_irq_enable();
+	preempt_enable();
+	return 0;
+}
+
+/* Skip the instruction that exited: NRIPS if the CPU has it, else decode. */
+static int svm_skip(struct hwvirt_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	vcpu->interrupt_shadow = false;
+	if ((svm_caps.features & SVM_FEAT_NRIPS) && vmcb->control.next_rip) {
+		vcpu->rip = vmcb->control.next_rip;
+		return 0;
+	}
+	return hwvirt_skip_insn(vcpu);
+}
+
+static int svm_unhandled(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_UNHANDLED_EXIT,
+				     vmcb->control.exit_code,
+				     vmcb->control.exit_info_1,
+				     vmcb->control.exit_info_2, 0);
+}
+
+static int svm_skip_or_fail(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	if (svm_skip(vcpu))
+		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
+					     vmcb->control.exit_code, 0, 0, 0);
+	return HWVIRT_RESUME;
+}
+
+static int svm_handle_msr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	u32 index = vcpu->regs[HW_RCX];
+	u64 data;
+
+	vcpu->stat[HWVIRT_STAT_EXIT_MSR]++;
+	if (vmcb->control.exit_info_1) {
+		data = (vcpu->regs[HW_RDX] << 32) | (u32)vcpu->regs[HW_RAX];
+		if (hwvirt_set_msr(vcpu, index, data, true)) {
+			hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
+			return HWVIRT_RESUME;
+		}
+	} else {
+		if (hwvirt_get_msr(vcpu, index, &data)) {
+			hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
+			return HWVIRT_RESUME;
+		}
+		vcpu->regs[HW_RAX] = (u32)data;
+		vcpu->regs[HW_RDX] = data >> 32;
+	}
+	return svm_skip_or_fail(vcpu, vmcb);
+}
+
+/* MOV to/from DRn: decoded, since the CPU may have no decode assists. */
+static int svm_handle_dr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 code = vmcb->control.exit_code;
+	bool write = code >= 0x30;
+	int dr = code & 0xf;
+	struct hw_insn insn;
+	u8 bytes[HW_MAX_INSN_LEN];
+	u64 *val, gpa;
+	u32 err;
+	int gpr;
+
+	/* The ModRM r/m field names the GPR: fetch the instruction. */
+	if (hwvirt_gva_to_gpa(vcpu, vmcb->save.cs.base + vcpu->rip,
+			      HV_PF_FETCH, &gpa, &err) ||
+	    hwvirt_read_gpa(vcpu->vm, gpa, bytes, 3 + 1) ||
+	    hw_decode(&insn, bytes, 4, hwvirt_cpu_mode(vcpu)) ||
+	    !insn.has_modrm)
+		return svm_unhandled(vcpu, vmcb);
+	gpr = insn.rm;
+	if (dr == 4 || dr == 5)
+		dr += 2;
+	if (dr > 7) {
+		hwvirt_queue_exception(vcpu, HV_VEC_UD, false, 0);
+		return HWVIRT_RESUME;
+	}
+	if (dr < 4)
+		val = &svm->db[dr];
+	else if (dr == 6)
+		val = &vmcb->save.dr6;
+	else
+		val = &vmcb->save.dr7;
+	if (write)
+		*val = vcpu->regs[gpr] | (dr == 7 ? 0x400 : dr == 6 ? 0xffff0ff0 : 0);
+	else
+		vcpu->regs[gpr] = *val;
+	vcpu->rip += insn.len;
+	vcpu->interrupt_shadow = false;
+	return HWVIRT_RESUME;
+}
+
+static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_control *c = &vmcb->control;
+	u64 code = c->exit_code;
+	int r;
+
+	vcpu->stat[HWVIRT_STAT_EXITS]++;
+	svm_requeue_info(vcpu, c->exit_int_info, c->exit_int_info_err);
+
+	/* The IRET of an NMI handler ran (or is about to): NMIs may come. */
+	if (vcpu->nmi_masked && code != SVM_EXIT_IRET &&
+	    !(c->intercept3 & SVM_INTERCEPT_IRET))
+		vcpu->nmi_masked = false;
+
+	switch (code) {
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+	case SVM_EXIT_SMI:
+		/* The host takes it as soon as interrupts are back on. */
+		vcpu->stat[HWVIRT_STAT_EXIT_INTR]++;
+		return HWVIRT_RESUME;
+	case SVM_EXIT_INIT:
+		return HWVIRT_RESUME;
+	case SVM_EXIT_VINTR:
+		vcpu->stat[HWVIRT_STAT_EXIT_IRQ_WINDOW]++;
+		c->int_ctl &= ~SVM_V_IRQ;
+		c->intercept3 &= ~SVM_INTERCEPT_VINTR;
+		if (vcpu->run->request_interrupt_window && !vcpu->irq.pending) {
+			vcpu->run->exit_reason = HWVIRT_EXIT_IRQ_WINDOW_OPEN;
+			return HWVIRT_USER;
+		}
+		return HWVIRT_RESUME;
+	case SVM_EXIT_CPUID:
+		vcpu->stat[HWVIRT_STAT_EXIT_CPUID]++;
+		hwvirt_emulate_cpuid(vcpu);
+		return svm_skip_or_fail(vcpu, vmcb);
+	case SVM_EXIT_HLT:
+		vcpu->stat[HWVIRT_STAT_EXIT_HLT]++;
+		r = svm_skip_or_fail(vcpu, vmcb);
+		if (r != HWVIRT_RESUME)
+			return r;
+		/* An interrupt the guest can take now wakes it at once. */
+		if (vcpu->irq.pending && hwvirt_interruptible(vcpu))
+			return HWVIRT_RESUME;
+		vcpu->run->exit_reason = HWVIRT_EXIT_HLT;
+		return HWVIRT_USER;
+	case SVM_EXIT_IOIO: {
+		u64 info = c->exit_info_1;
+
+		return hwvirt_handle_pio(vcpu, info >> SVM_IOIO_PORT_SHIFT,
+					 (info & SVM_IOIO_SIZE_MASK) >>
+					 SVM_IOIO_SIZE_SHIFT,
+					 info & SVM_IOIO_TYPE_IN,
+					 info & SVM_IOIO_STR, c->exit_info_2);
+	}
+	case SVM_EXIT_MSR:
+		return svm_handle_msr(vcpu, vmcb);
+	case SVM_EXIT_NPF:
+		r = hwvirt_tdp_fault(vcpu, c->exit_info_2,
+				     c->exit_info_1 & SVM_NPF_WRITE);
+		if (r == 0) {
+			vcpu->stat[HWVIRT_STAT_EXIT_NPF]++;
+			return HWVIRT_RESUME;
+		}
+		if (r == 1)
+			return hwvirt_handle_mmio(vcpu, c->exit_info_2);
+		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_MEMORY, code,
+					     c->exit_info_1, c->exit_info_2,
+					     c->exit_info_2);
+	case SVM_EXIT_SHUTDOWN:
+		vcpu->stat[HWVIRT_STAT_EXIT_SHUTDOWN]++;
+		vcpu->run->exit_reason = HWVIRT_EXIT_SHUTDOWN;
+		return HWVIRT_USER;
+	case SVM_EXIT_IRET:
+		c->intercept3 &= ~SVM_INTERCEPT_IRET;
+		return HWVIRT_RESUME;
+	case SVM_EXIT_XSETBV:
+		if (vcpu->regs[HW_RCX] != 0 ||
+		    hwvirt_set_xcr0(vcpu, (vcpu->regs[HW_RDX] << 32) |
+				    (u32)vcpu->regs[HW_RAX])) {
+			hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
+			return HWVIRT_RESUME;
+		}
+		return svm_skip_or_fail(vcpu, vmcb);
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD:
+		return svm_skip_or_fail(vcpu, vmcb);
+	case SVM_EXIT_VMRUN: case SVM_EXIT_VMMCALL: case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE: case SVM_EXIT_STGI: case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT: case SVM_EXIT_RDTSCP: case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT: case SVM_EXIT_MWAIT_COND: case SVM_EXIT_RSM:
+	case SVM_EXIT_INVLPGA:
+		/* Not offered to the guest (CPUID says so). */
+		hwvirt_queue_exception(vcpu, HV_VEC_UD, false, 0);
+		return HWVIRT_RESUME;
+	case SVM_EXIT_RDPMC:
+		hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
+		return HWVIRT_RESUME;
+	case 0x20 ... 0x3f:
+		return svm_handle_dr(vcpu, vmcb);
+	case SVM_EXIT_INVALID:
+		vcpu->run->exit_reason = HWVIRT_EXIT_FAIL_ENTRY;
+		vcpu->run->fail_entry.hardware_reason = code;
+		vcpu->run->fail_entry.detail = c->exit_info_1;
+		return HWVIRT_USER;
+	}
+	vcpu->stat[HWVIRT_STAT_EXIT_OTHER]++;
+	return svm_unhandled(vcpu, vmcb);
+}
+
+static int svm_vcpu_run(struct hwvirt_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	int r;
+
+	svm_inject_events(vcpu, svm->vmcb);
+	r = svm_enter(svm);
+	if (r == -EAGAIN) {
+		/* Not entered: take the events back. */
+		svm_requeue_info(vcpu, svm->vmcb->control.event_inj,
+				 svm->vmcb->control.event_inj_err);
+		svm->vmcb->control.event_inj = 0;
+		return HWVIRT_RESUME;
+	}
+	return svm_handle_exit(vcpu);
+}
+
 const struct hwvirt_backend hwvirt_svm_backend = {
 	.name		= "svm",
+	.abi_backend	= HWVIRT_BACKEND_SVM,
 	.probe		= svm_probe,
 	.setup		= svm_setup,
 	.unsetup	= svm_unsetup,
 	.cpu_enable	= svm_cpu_enable,
 	.cpu_disable	= svm_cpu_disable,
 	.describe	= svm_describe,
+	.mmu_modes	= svm_mmu_modes,
+	.vcpu_size	= sizeof(struct svm_vcpu),
+	.vcpu_create	= svm_vcpu_create,
+	.vcpu_free	= svm_vcpu_free,
+	.vcpu_reset	= svm_vcpu_reset,
+	.vcpu_run	= svm_vcpu_run,
+	.get_sregs	= svm_get_sregs,
+	.set_sregs	= svm_set_sregs,
+	.get_segment	= svm_get_segment,
+	.get_cr		= svm_get_cr,
+	.get_efer	= svm_get_efer,
+	.get_cpl	= svm_get_cpl,
+	.get_msr	= svm_get_msr,
+	.set_msr	= svm_set_msr,
+	.flush_tlb	= svm_flush_tlb,
 };

@@ -172,8 +172,16 @@ static void vmx_cpu_disable(void)
 	cr4_clear_bits(X86_CR4_VMXE);
 }
 
+/* Guests on VMX come with the VMX backend's vCPU code: none yet. */
+static u32 vmx_mmu_modes(void)
+{
+	return 0;
+}
+
 const struct hwvirt_backend hwvirt_vmx_backend = {
 	.name		= "vmx",
+	.abi_backend	= HWVIRT_BACKEND_VMX,
+	.mmu_modes	= vmx_mmu_modes,
 	.probe		= vmx_probe,
 	.setup		= vmx_setup,
 	.unsetup	= vmx_unsetup,

@@ -5,8 +5,12 @@
  * One header, shared by hwvirt.ko and QEMU's hwvirt accelerator.  Every
  * ioctl is documented in docs/devel/hwvirt-api.rst with the API version
  * that introduced it.  The ABI grows by capability flags (HWVIRT_CAP_*),
- * never by changing a structure that has shipped: structures that may grow
- * carry their own size.
+ * never by changing a structure that has shipped; reserved fields must be
+ * zero and are checked.
+ *
+ * Three kinds of file descriptor: the system fd (open("/dev/hwvirt")), a
+ * VM fd (HWVIRT_CREATE_VM) and a vCPU fd (HWVIRT_CREATE_VCPU), whose first
+ * page can be mmap()ed: struct hwvirt_run, where the vCPU reports exits.
  */
 #ifndef _UAPI_LINUX_HWVIRT_H
 #define _UAPI_LINUX_HWVIRT_H
@@ -23,7 +27,296 @@
 
 #define HWVIRT_IO		0xE6
 
-/* System ioctls, on the /dev/hwvirt fd. */
-#define HWVIRT_GET_API_VERSION	_IO(HWVIRT_IO, 0x00)
+/* ------------------------------------------------------------------------
+ * System ioctls, on the /dev/hwvirt fd
+ */
+#define HWVIRT_GET_API_VERSION		_IO(HWVIRT_IO, 0x00)
+#define HWVIRT_GET_INFO			_IOR(HWVIRT_IO, 0x01, struct hwvirt_info)
+#define HWVIRT_CREATE_VM		_IOW(HWVIRT_IO, 0x02, struct hwvirt_vm_config)
+#define HWVIRT_GET_SUPPORTED_CPUID	_IOWR(HWVIRT_IO, 0x03, struct hwvirt_cpuid)
+#define HWVIRT_GET_VCPU_MMAP_SIZE	_IO(HWVIRT_IO, 0x04)
+
+/* struct hwvirt_info.backend */
+#define HWVIRT_BACKEND_SVM		1
+#define HWVIRT_BACKEND_VMX		2
+
+/* MMU modes: struct hwvirt_vm_config.mmu_mode, hwvirt_info.mmu_modes */
+#define HWVIRT_MMU_DEFAULT		0	/* the best the CPU has */
+#define HWVIRT_MMU_TDP			1	/* nested paging: NPT or EPT */
+#define HWVIRT_MMU_SHADOW		2	/* shadow page tables */
+
+/* struct hwvirt_info.caps: what this module can do beyond API 1's base */
+#define HWVIRT_CAP_TDP			(1ULL << 0)	/* HWVIRT_MMU_TDP works */
+#define HWVIRT_CAP_SHADOW_MMU		(1ULL << 1)	/* HWVIRT_MMU_SHADOW works */
+#define HWVIRT_CAP_XSAVE		(1ULL << 2)	/* guest XSAVE/XCR0 */
+
+struct hwvirt_info {
+	__u32 api_version;
+	__u32 backend;			/* HWVIRT_BACKEND_* */
+	__u64 caps;			/* HWVIRT_CAP_* */
+	__u32 mmu_modes;		/* 1 << HWVIRT_MMU_* that work */
+	__u32 max_vcpus;		/* per VM */
+	__u32 max_memslots;		/* per VM */
+	__u32 max_cpuid_entries;
+	__u32 max_msr_entries;
+	__u32 reserved[7];
+	char backend_desc[160];		/* NUL-terminated, for humans */
+};
+
+struct hwvirt_vm_config {
+	__u32 flags;			/* none yet: must be 0 */
+	__u32 mmu_mode;			/* HWVIRT_MMU_* */
+	__u64 reserved[3];		/* must be 0 */
+};
+
+/* ------------------------------------------------------------------------
+ * VM ioctls, on a VM fd
+ */
+#define HWVIRT_SET_MEMSLOT		_IOW(HWVIRT_IO, 0x10, struct hwvirt_memslot)
+#define HWVIRT_CREATE_VCPU		_IO(HWVIRT_IO, 0x11)
+#define HWVIRT_GET_STATS		_IOWR(HWVIRT_IO, 0x12, struct hwvirt_stats)
+
+/* struct hwvirt_memslot.flags */
+#define HWVIRT_MEM_READONLY		(1U << 0)	/* guest writes exit as MMIO */
+
+/*
+ * A memory slot maps the guest-physical range [guest_phys_addr,
+ * guest_phys_addr + memory_size) onto userspace memory at userspace_addr.
+ * All three are page aligned.  memory_size == 0 deletes the slot.  An
+ * existing slot may be moved (new guest_phys_addr) or have its flags
+ * changed; changing its size or userspace_addr takes a delete and a create.
+ */
+struct hwvirt_memslot {
+	__u32 slot;
+	__u32 flags;			/* HWVIRT_MEM_* */
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+};
+
+/* Counters in struct hwvirt_stats.val[], summed over the VM's vCPUs */
+enum hwvirt_stat {
+	HWVIRT_STAT_EXITS,		/* every exit from guest mode */
+	HWVIRT_STAT_EXIT_IO,		/* port I/O */
+	HWVIRT_STAT_EXIT_MMIO,		/* MMIO emulated or sent to userspace */
+	HWVIRT_STAT_EXIT_HLT,
+	HWVIRT_STAT_EXIT_CPUID,
+	HWVIRT_STAT_EXIT_MSR,
+	HWVIRT_STAT_EXIT_INTR,		/* host interrupts */
+	HWVIRT_STAT_EXIT_IRQ_WINDOW,
+	HWVIRT_STAT_EXIT_NPF,		/* nested page faults that map memory */
+	HWVIRT_STAT_EXIT_EXCEPTION,
+	HWVIRT_STAT_EXIT_SHUTDOWN,
+	HWVIRT_STAT_EXIT_OTHER,
+	HWVIRT_STAT_USERSPACE_EXITS,	/* returns from HWVIRT_RUN */
+	HWVIRT_STAT_PAGES_MAPPED,	/* guest pages mapped now */
+	HWVIRT_STAT_INJECTED_IRQS,
+	HWVIRT_STAT_NR
+};
+
+struct hwvirt_stats {
+	__u32 nr;			/* in: room in val[]; out: counters given */
+	__u32 pad;
+	__u64 val[];			/* indexed by enum hwvirt_stat */
+};
+
+/* ------------------------------------------------------------------------
+ * vCPU ioctls, on a vCPU fd
+ */
+#define HWVIRT_RUN			_IO(HWVIRT_IO, 0x20)
+#define HWVIRT_GET_REGS			_IOR(HWVIRT_IO, 0x21, struct hwvirt_regs)
+#define HWVIRT_SET_REGS			_IOW(HWVIRT_IO, 0x22, struct hwvirt_regs)
+#define HWVIRT_GET_SREGS		_IOR(HWVIRT_IO, 0x23, struct hwvirt_sregs)
+#define HWVIRT_SET_SREGS		_IOW(HWVIRT_IO, 0x24, struct hwvirt_sregs)
+#define HWVIRT_GET_FPU			_IOR(HWVIRT_IO, 0x25, struct hwvirt_xsave)
+#define HWVIRT_SET_FPU			_IOW(HWVIRT_IO, 0x26, struct hwvirt_xsave)
+#define HWVIRT_GET_MSRS			_IOWR(HWVIRT_IO, 0x27, struct hwvirt_msrs)
+#define HWVIRT_SET_MSRS			_IOW(HWVIRT_IO, 0x28, struct hwvirt_msrs)
+#define HWVIRT_SET_CPUID		_IOW(HWVIRT_IO, 0x29, struct hwvirt_cpuid)
+#define HWVIRT_INTERRUPT		_IOW(HWVIRT_IO, 0x2a, struct hwvirt_interrupt)
+#define HWVIRT_NMI			_IO(HWVIRT_IO, 0x2b)
+#define HWVIRT_GET_EVENTS		_IOR(HWVIRT_IO, 0x2c, struct hwvirt_events)
+#define HWVIRT_SET_EVENTS		_IOW(HWVIRT_IO, 0x2d, struct hwvirt_events)
+#define HWVIRT_GET_XCR0			_IOR(HWVIRT_IO, 0x2e, __u64)
+#define HWVIRT_SET_XCR0			_IOW(HWVIRT_IO, 0x2f, __u64)
+
+struct hwvirt_regs {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/* A segment register, with its hidden part expanded. */
+struct hwvirt_segment {
+	__u64 base;
+	__u32 limit;			/* in bytes, granularity applied */
+	__u16 selector;
+	__u8  type;			/* descriptor type, 4 bits */
+	__u8  s;			/* 1: code/data, 0: system */
+	__u8  dpl;
+	__u8  present;
+	__u8  avl;
+	__u8  l;			/* 64-bit code */
+	__u8  db;			/* default operand size 32 */
+	__u8  g;			/* limit in pages (informational) */
+	__u8  unusable;
+	__u8  pad;
+};
+
+struct hwvirt_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 pad[3];
+};
+
+struct hwvirt_sregs {
+	struct hwvirt_segment cs, ds, es, fs, gs, ss;
+	struct hwvirt_segment tr, ldt;
+	struct hwvirt_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, cr8;
+	__u64 efer;
+	__u64 apic_base;
+	__u64 reserved[4];		/* must be 0 */
+};
+
+/* Guest FPU/SSE/AVX state in the standard (non-compacted) XSAVE layout. */
+#define HWVIRT_XSAVE_SIZE		4096
+struct hwvirt_xsave {
+	__u32 region[HWVIRT_XSAVE_SIZE / 4];
+};
+
+struct hwvirt_msr_entry {
+	__u32 index;
+	__u32 reserved;			/* must be 0 */
+	__u64 data;
+};
+
+/*
+ * GET/SET_MSRS return the number of entries processed, stopping at the
+ * first MSR the vCPU does not have.
+ */
+struct hwvirt_msrs {
+	__u32 nmsrs;
+	__u32 pad;
+	struct hwvirt_msr_entry entries[];
+};
+
+/* struct hwvirt_cpuid_entry.flags */
+#define HWVIRT_CPUID_INDEXED		(1U << 0)	/* index (ECX) matters */
+
+struct hwvirt_cpuid_entry {
+	__u32 function;			/* EAX in */
+	__u32 index;			/* ECX in, if HWVIRT_CPUID_INDEXED */
+	__u32 flags;
+	__u32 eax, ebx, ecx, edx;
+	__u32 reserved;			/* must be 0 */
+};
+
+struct hwvirt_cpuid {
+	__u32 nent;
+	__u32 pad;
+	struct hwvirt_cpuid_entry entries[];
+};
+
+/* An external interrupt for the guest (userspace interrupt controller). */
+struct hwvirt_interrupt {
+	__u32 vector;			/* 0..255 */
+};
+
+/* struct hwvirt_events.flags */
+#define HWVIRT_EVENT_INTERRUPT_SHADOW	(1U << 0)	/* after STI/MOV SS */
+#define HWVIRT_EVENT_NMI_MASKED		(1U << 1)	/* in an NMI handler */
+#define HWVIRT_EVENT_NMI_PENDING	(1U << 2)
+#define HWVIRT_EVENT_IRQ_PENDING	(1U << 3)	/* irq_vector queued */
+#define HWVIRT_EVENT_EXCEPTION		(1U << 4)	/* exception queued */
+#define HWVIRT_EVENT_EXCEPTION_ERROR	(1U << 5)	/* ...with error_code */
+
+/* Event state that is not in the registers: needed to save a vCPU. */
+struct hwvirt_events {
+	__u32 flags;			/* HWVIRT_EVENT_* */
+	__u8  irq_vector;
+	__u8  exception_vector;
+	__u16 pad;
+	__u32 exception_error_code;
+	__u32 reserved[5];		/* must be 0 */
+};
+
+/* ------------------------------------------------------------------------
+ * The run structure: the first page of a vCPU fd, mmap()ed
+ */
+
+/* struct hwvirt_run.exit_reason */
+#define HWVIRT_EXIT_UNKNOWN		0
+#define HWVIRT_EXIT_IO			1	/* port I/O: run->io */
+#define HWVIRT_EXIT_MMIO		2	/* MMIO: run->mmio */
+#define HWVIRT_EXIT_HLT			3	/* the guest halted */
+#define HWVIRT_EXIT_SHUTDOWN		4	/* triple fault: reset it */
+#define HWVIRT_EXIT_IRQ_WINDOW_OPEN	5	/* the guest takes interrupts */
+#define HWVIRT_EXIT_INTERNAL_ERROR	6	/* run->internal */
+#define HWVIRT_EXIT_FAIL_ENTRY		7	/* the CPU refused the state */
+#define HWVIRT_EXIT_INTR		8	/* a signal, or immediate_exit */
+
+/* run->io.direction */
+#define HWVIRT_IO_OUT			0
+#define HWVIRT_IO_IN			1
+
+/* run->internal.suberror */
+#define HWVIRT_INTERNAL_EMULATION	1	/* an instruction we cannot emulate */
+#define HWVIRT_INTERNAL_UNHANDLED_EXIT	2	/* an exit the module does not handle */
+#define HWVIRT_INTERNAL_MEMORY		3	/* guest memory unreachable */
+#define HWVIRT_INTERNAL_DELIVERY	4	/* event delivery failed */
+
+struct hwvirt_run {
+	/* in: set by userspace before HWVIRT_RUN */
+	__u8 request_interrupt_window;	/* exit when the guest takes interrupts */
+	__u8 immediate_exit;		/* return -EINTR without entering */
+	__u8 pad0[6];
+
+	/* out: set by the module when HWVIRT_RUN returns */
+	__u32 exit_reason;		/* HWVIRT_EXIT_* */
+	__u8 ready_for_interrupt_injection;	/* HWVIRT_INTERRUPT may be used */
+	__u8 if_flag;			/* guest RFLAGS.IF */
+	__u16 pad1;
+	__u64 cr8;			/* guest TPR, for a userspace APIC */
+	__u64 apic_base;
+
+	union {
+		/* HWVIRT_EXIT_IO: count items of size bytes at data_offset */
+		struct {
+			__u8 direction;		/* HWVIRT_IO_* */
+			__u8 size;		/* 1, 2 or 4 */
+			__u16 port;
+			__u32 count;
+			__u64 data_offset;	/* from the start of this page */
+		} io;
+		/*
+		 * HWVIRT_EXIT_MMIO: a write carries data; for a read,
+		 * userspace fills data before the next HWVIRT_RUN.
+		 */
+		struct {
+			__u64 phys_addr;
+			__u8 data[8];
+			__u32 len;
+			__u8 is_write;
+			__u8 pad[3];
+		} mmio;
+		/* HWVIRT_EXIT_INTERNAL_ERROR: what the module saw */
+		struct {
+			__u32 suberror;		/* HWVIRT_INTERNAL_* */
+			__u32 insn_len;		/* bytes valid in insn[] */
+			__u64 exit_code;	/* hardware exit reason */
+			__u64 exit_info1, exit_info2;
+			__u64 rip;
+			__u64 gpa;		/* when it applies */
+			__u8 insn[16];
+		} internal;
+		/* HWVIRT_EXIT_FAIL_ENTRY */
+		struct {
+			__u64 hardware_reason;
+			__u64 detail;
+		} fail_entry;
+		__u8 padding[256];
+	};
+};
 
 #endif /* _UAPI_LINUX_HWVIRT_H */

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hwvirt: the x86 instruction decoder and emulator.
+ *
+ * The module emulates the few instructions hardware virtualization hands
+ * back: accesses to MMIO (an instruction touched guest-physical memory no
+ * memory slot backs), string port I/O, and the instructions whose length
+ * it must know to skip them when the CPU does not say (no NRIPS).
+ *
+ * This file and emulate.c build in the kernel and in userspace (unit tests
+ * and fuzzing, tests/unit): no kernel header is used here, and everything
+ * the emulator needs from a vCPU comes through struct hw_emul_ops.
+ */
+#ifndef HWVIRT_EMULATE_H
+#define HWVIRT_EMULATE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdbool.h>
+#include <stdint.h>
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int8_t s8;
+typedef int32_t s32;
+typedef int64_t s64;
+#endif
+
+#define HW_MAX_INSN_LEN		15
+
+/* General registers, in the x86 encoding order. */
+enum hw_reg {
+	HW_RAX, HW_RCX, HW_RDX, HW_RBX, HW_RSP, HW_RBP, HW_RSI, HW_RDI,
+	HW_R8, HW_R9, HW_R10, HW_R11, HW_R12, HW_R13, HW_R14, HW_R15,
+	HW_NR_GPRS
+};
+
+/* Segment registers, in the x86 encoding order. */
+enum hw_seg {
+	HW_ES, HW_CS, HW_SS, HW_DS, HW_FS, HW_GS, HW_NR_SEGS
+};
+
+/* RFLAGS bits the emulator reads or writes. */
+#define HW_FLAG_CF		(1ULL << 0)
+#define HW_FLAG_PF		(1ULL << 2)
+#define HW_FLAG_AF		(1ULL << 4)
+#define HW_FLAG_ZF		(1ULL << 6)
+#define HW_FLAG_SF		(1ULL << 7)
+#define HW_FLAG_DF		(1ULL << 10)
+#define HW_FLAG_OF		(1ULL << 11)
+#define HW_FLAGS_ARITH		(HW_FLAG_CF | HW_FLAG_PF | HW_FLAG_AF | \
+				 HW_FLAG_ZF | HW_FLAG_SF | HW_FLAG_OF)
+
+/* The code segment's default sizes. */
+enum hw_cpu_mode {
+	HW_MODE_16,		/* real mode, VM86, 16-bit protected */
+	HW_MODE_32,		/* 32-bit protected, compatibility */
+	HW_MODE_64,		/* 64-bit long mode */
+};
+
+/* What a decoded instruction does, for the emulator. */
+enum hw_insn_op {
+	HW_OP_UNKNOWN,
+	HW_OP_MOV_STORE,	/* mem <- reg or imm */
+	HW_OP_MOV_LOAD,		/* reg <- mem */
+	HW_OP_MOVZX,		/* reg <- zero-extended mem */
+	HW_OP_MOVSX,		/* reg <- sign-extended mem */
+	HW_OP_ALU,		/* mem op= reg/imm, or reg op= mem; alu below */
+	HW_OP_TEST,		/* flags of mem & reg/imm */
+	HW_OP_XCHG,		/* mem <-> reg */
+	HW_OP_STOS,		/* [ES:rDI] <- rAX */
+	HW_OP_MOVS,		/* [ES:rDI] <- [seg:rSI] */
+	HW_OP_LODS,		/* rAX <- [seg:rSI] */
+	HW_OP_INS,		/* [ES:rDI] <- port */
+	HW_OP_OUTS,		/* port <- [seg:rSI] */
+	HW_OP_IN,		/* port I/O, not string */
+	HW_OP_OUT,
+	HW_OP_PLAIN,		/* no operands we emulate: CPUID, HLT, ... */
+};
+
+/* hw_insn.alu */
+enum hw_alu {
+	HW_ALU_ADD, HW_ALU_OR, HW_ALU_ADC, HW_ALU_SBB,
+	HW_ALU_AND, HW_ALU_SUB, HW_ALU_XOR, HW_ALU_CMP,
+};
+
+struct hw_insn {
+	u8 mode;		/* enum hw_cpu_mode it was decoded for */
+	u8 len;			/* bytes, prefixes included */
+	u8 opsize;		/* effective operand size: 1, 2, 4 or 8 */
+	u8 addrsize;		/* effective address size: 2, 4 or 8 */
+	u8 rep;			/* 0, 0xf3 (REP/REPE) or 0xf2 (REPNE) */
+	bool lock;
+	s8 seg_override;	/* enum hw_seg, or -1 */
+	u8 rex;			/* the REX prefix, or 0 */
+	u16 opcode;		/* one byte, or 0x0f00 | the second */
+
+	bool has_modrm;
+	u8 mod, reg, rm;	/* ModRM fields, REX-extended */
+
+	/* The memory operand (ModRM mod != 3, moffs, or string). */
+	bool has_mem;
+	s8 base;		/* enum hw_reg, or -1 */
+	s8 index;		/* enum hw_reg, or -1 */
+	u8 scale;		/* 1, 2, 4, 8 */
+	s64 disp;
+	bool rip_relative;
+	u8 mem_seg;		/* enum hw_seg the operand uses */
+
+	bool has_imm;
+	u64 imm;		/* sign-extended to the operand size */
+
+	enum hw_insn_op op;
+	enum hw_alu alu;
+	u8 reg_operand;		/* the register operand, enum hw_reg */
+	bool reg_is_high_byte;	/* AH/CH/DH/BH (no REX, byte operand) */
+	u8 src_size;		/* MOVZX/MOVSX: size read from memory */
+	bool mem_is_dst;	/* the memory operand is written */
+	u16 port;		/* IN/OUT with an immediate port */
+	bool port_in_dx;
+};
+
+/* hw_decode() errors */
+#define HW_E_TRUNCATED		1	/* needs more bytes than given */
+#define HW_E_UNSUPPORTED	2	/* valid, but not emulated here */
+#define HW_E_INVALID		3	/* no such instruction (#UD) */
+
+/*
+ * Decode the instruction in buf[0..len) for a CPU in mode.  0 on success,
+ * else -HW_E_*.  On -HW_E_UNSUPPORTED, insn->len is still the length if
+ * the decoder got that far (else 0).
+ */
+int hw_decode(struct hw_insn *insn, const u8 *buf, unsigned int len,
+	      enum hw_cpu_mode mode);
+
+/* The effective address of the memory operand (before the segment). */
+u64 hw_effective_address(const struct hw_insn *insn, const u64 *gprs,
+			 u64 next_rip);
+
+/* Read and write a register as an operand of size bytes (x86 rules). */
+u64 hw_reg_read(const u64 *gprs, unsigned int reg, unsigned int size,
+		bool high_byte);
+void hw_reg_write(u64 *gprs, unsigned int reg, unsigned int size,
+		  bool high_byte, u64 val);
+
+/* Sign-extend the low size bytes of val. */
+u64 hw_sign_extend(u64 val, unsigned int size);
+
+/*
+ * dst op src on size bytes: returns the result (undefined for CMP, which
+ * only sets flags) and updates the arithmetic flags in *rflags.
+ */
+u64 hw_alu(enum hw_alu alu, unsigned int size, u64 dst, u64 src,
+	   u64 *rflags);
+
+/* Flags of dst & src (TEST). */
+void hw_test_flags(unsigned int size, u64 dst, u64 src, u64 *rflags);
+
+#endif /* HWVIRT_EMULATE_H */

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hwvirt: memory slots.
+ *
+ * The slots of a VM are an array sorted by guest-physical address,
+ * replaced whole on every change (readers use SRCU: the fault path may
+ * sleep in get_user_pages).  After a slot is deleted, moved or made
+ * read-only, the TDP MMU zaps what it mapped for it.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+
+#include "x86.h"
+
+const struct hwvirt_slot *hwvirt_slot_find(struct hwvirt_slots *slots, u64 gfn)
+{
+	int lo = 0, hi = slots->nr - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		const struct hwvirt_slot *s = &slots->slot[mid];
+
+		if (gfn < s->base_gfn)
+			hi = mid - 1;
+		else if (gfn >= s->base_gfn + s->npages)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+static struct hwvirt_slot *slot_by_id(struct hwvirt_slots *slots, u32 id)
+{
+	int i;
+
+	for (i = 0; i < slots->nr; i++)
+		if (slots->slot[i].id == id)
+			return &slots->slot[i];
+	return NULL;
+}
+
+/* Is every page of [hva, hva + size) in a mapping get_user_pages takes? */
+static bool hva_range_mapped(unsigned long hva, u64 size)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long addr = hva, end = hva + size;
+	bool ok = true;
+
+	mmap_read_lock(mm);
+	while (addr < end) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+
+		if (!vma || vma->vm_start > addr ||
+		    (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+			ok = false;
+			break;
+		}
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ok;
+}
+
+static int slot_cmp(const void *a, const void *b)
+{
+	const struct hwvirt_slot *x = a, *y = b;
+
+	return x->base_gfn < y->base_gfn ? -1 : x->base_gfn > y->base_gfn;
+}
+
+int hwvirt_set_memslot(struct hwvirt_vm *vm, const struct hwvirt_memslot *req)
+{
+	struct hwvirt_slots *old, *new;
+	struct hwvirt_slot *cur, *s;
+	u64 base_gfn = req->guest_phys_addr >> PAGE_SHIFT;
+	u64 npages = req->memory_size >> PAGE_SHIFT;
+	u64 zap_start = 0, zap_end = 0;
+	int i, r = 0;
+
+	if (req->slot >= HWVIRT_MAX_MEMSLOTS ||
+	    (req->flags & ~HWVIRT_MEM_READONLY))
+		return -EINVAL;
+	if (!PAGE_ALIGNED(req->guest_phys_addr) ||
+	    !PAGE_ALIGNED(req->memory_size) ||
+	    !PAGE_ALIGNED(req->userspace_addr))
+		return -EINVAL;
+	if (req->memory_size &&
+	    (req->guest_phys_addr + req->memory_size < req->guest_phys_addr ||
+	     (req->guest_phys_addr + req->memory_size) >> HWVIRT_GPA_BITS ||
+	     req->userspace_addr + req->memory_size < req->userspace_addr ||
+	     !access_ok((void __user *)(unsigned long)req->userspace_addr,
+			req->memory_size)))
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	old = rcu_dereference_protected(vm->slots, lockdep_is_held(&vm->lock));
+	cur = slot_by_id(old, req->slot);
+
+	if (!req->memory_size) {
+		/* Delete. */
+		if (!cur) {
+			r = -ENOENT;
+			goto out;
+		}
+	} else if (cur) {
+		/* Move or change flags; size and memory stay. */
+		if (npages != cur->npages || req->userspace_addr != cur->hva) {
+			r = -EINVAL;
+			goto out;
+		}
+	} else {
+		if (old->nr >= HWVIRT_MAX_MEMSLOTS) {
+			r = -ENOSPC;
+			goto out;
+		}
+		if (!hva_range_mapped(req->userspace_addr, req->memory_size)) {
+			r = -EFAULT;
+			goto out;
+		}
+	}
+
+	/* No overlap with another slot. */
+	if (req->memory_size) {
+		for (i = 0; i < old->nr; i++) {
+			s = &old->slot[i];
+			if (s->id == req->slot)
+				continue;
+			if (base_gfn < s->base_gfn + s->npages &&
+			    s->base_gfn < base_gfn + npages) {
+				r = -EEXIST;
+				goto out;
+			}
+		}
+	}
+
+	new = kmemdup(old, sizeof(*old), GFP_KERNEL_ACCOUNT);
+	if (!new) {
+		r = -ENOMEM;
+		goto out;
+	}
+	cur = slot_by_id(new, req->slot);
+	if (cur) {
+		/*
+		 * Delete, move, or flags: what was mapped for the old slot
+		 * goes (read-only to writable needs no zap).
+		 */
+		if (!req->memory_size || cur->base_gfn != base_gfn ||
+		    (req->flags & HWVIRT_MEM_READONLY)) {
+			zap_start = cur->base_gfn;
+			zap_end = cur->base_gfn + cur->npages;
+		}
+		if (!req->memory_size) {
+			*cur = new->slot[--new->nr];
+		} else {
+			cur->base_gfn = base_gfn;
+			cur->flags = req->flags;
+		}
+	} else {
+		new->slot[new->nr++] = (struct hwvirt_slot) {
+			.id = req->slot, .flags = req->flags,
+			.base_gfn = base_gfn, .npages = npages,
+			.hva = req->userspace_addr,
+		};
+	}
+	sort(new->slot, new->nr, sizeof(new->slot[0]), slot_cmp, NULL);
+
+	rcu_assign_pointer(vm->slots, new);
+	synchronize_srcu(&vm->srcu);
+	if (zap_end)
+		hwvirt_tdp_zap_gfn_range(vm, zap_start, zap_end);
+	kfree(old);
+out:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+void hwvirt_slots_free(struct hwvirt_vm *vm)
+{
+	kfree(rcu_dereference_protected(vm->slots, 1));
+	RCU_INIT_POINTER(vm->slots, NULL);
+}

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hwvirt: vCPUs.
+ *
+ * A vCPU fd: its ioctls (serialized by vcpu->mutex), its run page (mmap),
+ * and the run loop, which enters the guest through the backend until an
+ * exit needs userspace, a signal arrives, or run->immediate_exit is set.
+ * Other threads reach a running vCPU through requests and kicks.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "x86.h"
+
+/* ------------------------------------------------------------------------
+ * Requests and kicks
+ */
+
+static void hwvirt_kick_ack(void *unused)
+{
+}
+
+/*
+ * Post request req to every vCPU of vm and make sure none is in guest
+ * mode without having seen it: a vCPU entering after set_bit() sees the
+ * request (it publishes vcpu->mode before reading requests); one already
+ * in guest mode gets an IPI, which ends guest mode, and we wait for it.
+ */
+void hwvirt_request_all(struct hwvirt_vm *vm, int req)
+{
+	cpumask_var_t cpus;
+	int i, n = atomic_read(&vm->nr_vcpus);
+	bool have_mask = zalloc_cpumask_var(&cpus, GFP_ATOMIC);
+
+	for (i = 0; i < n; i++) {
+		struct hwvirt_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+
+		if (vcpu)
+			set_bit(req, &vcpu->requests);
+	}
+	smp_mb__after_atomic();
+	preempt_disable();
+	for (i = 0; i < n; i++) {
+		struct hwvirt_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+
+		if (!vcpu || READ_ONCE(vcpu->mode) != HWVIRT_IN_GUEST)
+			continue;
+		if (have_mask)
+			cpumask_set_cpu(READ_ONCE(vcpu->cpu), cpus);
+		else
+			smp_call_function_single(READ_ONCE(vcpu->cpu),
+						 hwvirt_kick_ack, NULL, 1);
+	}
+	if (have_mask) {
+		smp_call_function_many(cpus, hwvirt_kick_ack, NULL, 1);
+		free_cpumask_var(cpus);
+	}
+	preempt_enable();
+}
+
+/* ------------------------------------------------------------------------
+ * Run
+ */
+
+static int hwvirt_vcpu_run(struct hwvirt_vcpu *vcpu)
+{
+	const struct hwvirt_backend *b = hwvirt_backend;
+	struct hwvirt_run *run = vcpu->run;
+	int r;
+
+	run->exit_reason = HWVIRT_EXIT_UNKNOWN;
+	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
+
+	/* Finish the last exit first, even when not entering. */
+	r = hwvirt_complete_userspace(vcpu);
+	if (r)
+		goto out;
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = HWVIRT_EXIT_INTR;
+		r = -EINTR;
+		goto out;
+	}
+
+	for (;;) {
+		if (vcpu->triple_fault) {
+			vcpu->triple_fault = false;
+			run->exit_reason = HWVIRT_EXIT_SHUTDOWN;
+			r = 0;
+			break;
+		}
+		if (test_and_clear_bit(HWVIRT_REQ_TLB_FLUSH, &vcpu->requests))
+			b->flush_tlb(vcpu);
+		if (signal_pending(current)) {
+			run->exit_reason = HWVIRT_EXIT_INTR;
+			r = -EINTR;
+			break;
+		}
+		/* The window userspace asked for is open: no need to enter. */
+		if (run->request_interrupt_window && !vcpu->irq.pending &&
+		    !vcpu->exception.pending && hwvirt_interruptible(vcpu)) {
+			run->exit_reason = HWVIRT_EXIT_IRQ_WINDOW_OPEN;
+			r = 0;
+			break;
+		}
+		cond_resched();
+
+		r = b->vcpu_run(vcpu);
+		if (r == HWVIRT_USER) {
+			r = 0;
+			break;
+		}
+		if (r < 0)
+			break;
+	}
+out:
+	if (r == HWVIRT_USER)
+		r = 0;
+	hwvirt_fill_run(vcpu);
+	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
+	vcpu->stat[HWVIRT_STAT_USERSPACE_EXITS]++;
+	return r;
+}
+
+/* ------------------------------------------------------------------------
+ * Register state
+ */
+
+static void get_regs(struct hwvirt_vcpu *vcpu, struct hwvirt_regs *r)
+{
+	const u64 *g = vcpu->regs;
+
+	*r = (struct hwvirt_regs) {
+		.rax = g[HW_RAX], .rbx = g[HW_RBX], .rcx = g[HW_RCX],
+		.rdx = g[HW_RDX], .rsi = g[HW_RSI], .rdi = g[HW_RDI],
+		.rsp = g[HW_RSP], .rbp = g[HW_RBP],
+		.r8 = g[HW_R8], .r9 = g[HW_R9], .r10 = g[HW_R10],
+		.r11 = g[HW_R11], .r12 = g[HW_R12], .r13 = g[HW_R13],
+		.r14 = g[HW_R14], .r15 = g[HW_R15],
+		.rip = vcpu->rip, .rflags = vcpu->rflags,
+	};
+}
+
+static void set_regs(struct hwvirt_vcpu *vcpu, const struct hwvirt_regs *r)
+{
+	u64 *g = vcpu->regs;
+
+	g[HW_RAX] = r->rax; g[HW_RBX] = r->rbx; g[HW_RCX] = r->rcx;
+	g[HW_RDX] = r->rdx; g[HW_RSI] = r->rsi; g[HW_RDI] = r->rdi;
+	g[HW_RSP] = r->rsp; g[HW_RBP] = r->rbp;
+	g[HW_R8] = r->r8; g[HW_R9] = r->r9; g[HW_R10] = r->r10;
+	g[HW_R11] = r->r11; g[HW_R12] = r->r12; g[HW_R13] = r->r13;
+	g[HW_R14] = r->r14; g[HW_R15] = r->r15;
+	vcpu->rip = r->rip;
+	/* Bit 1 is always set; reserved bits read as zero. */
+	vcpu->rflags = (r->rflags & 0x3f7fd5ULL) | HV_RFLAGS_FIXED;
+	/* State set from outside discards a half-done exit. */
+	vcpu->completion = HWVIRT_COMPLETE_NONE;
+}
+
+static void get_events(struct hwvirt_vcpu *vcpu, struct hwvirt_events *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	if (vcpu->interrupt_shadow)
+		ev->flags |= HWVIRT_EVENT_INTERRUPT_SHADOW;
+	if (vcpu->nmi_masked)
+		ev->flags |= HWVIRT_EVENT_NMI_MASKED;
+	if (vcpu->nmi_pending)
+		ev->flags |= HWVIRT_EVENT_NMI_PENDING;
+	if (vcpu->irq.pending) {
+		ev->flags |= HWVIRT_EVENT_IRQ_PENDING;
+		ev->irq_vector = vcpu->irq.vector;
+	}
+	if (vcpu->exception.pending) {
+		ev->flags |= HWVIRT_EVENT_EXCEPTION;
+		ev->exception_vector = vcpu->exception.vector;
+		if (vcpu->exception.has_error) {
+			ev->flags |= HWVIRT_EVENT_EXCEPTION_ERROR;
+			ev->exception_error_code = vcpu->exception.error_code;
+		}
+	}
+}
+
+#define HWVIRT_EVENT_ALL	(HWVIRT_EVENT_INTERRUPT_SHADOW | \
+				 HWVIRT_EVENT_NMI_MASKED | \
+				 HWVIRT_EVENT_NMI_PENDING | \
+				 HWVIRT_EVENT_IRQ_PENDING | \
+				 HWVIRT_EVENT_EXCEPTION | \
+				 HWVIRT_EVENT_EXCEPTION_ERROR)
+
+static int set_events(struct hwvirt_vcpu *vcpu, const struct hwvirt_events *ev)
+{
+	int i;
+
+	if (ev->flags & ~HWVIRT_EVENT_ALL || ev->pad)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(ev->reserved); i++)
+		if (ev->reserved[i])
+			return -EINVAL;
+	if ((ev->flags & HWVIRT_EVENT_EXCEPTION) && ev->exception_vector >= 32)
+		return -EINVAL;
+	vcpu->interrupt_shadow = ev->flags & HWVIRT_EVENT_INTERRUPT_SHADOW;
+	vcpu->nmi_masked = ev->flags & HWVIRT_EVENT_NMI_MASKED;
+	vcpu->nmi_pending = ev->flags & HWVIRT_EVENT_NMI_PENDING;
+	vcpu->irq.pending = ev->flags & HWVIRT_EVENT_IRQ_PENDING;
+	vcpu->irq.vector = ev->irq_vector;
+	vcpu->exception = (struct hwvirt_event) {
+		.pending = ev->flags & HWVIRT_EVENT_EXCEPTION,
+		.vector = ev->exception_vector,
+		.has_error = ev->flags & HWVIRT_EVENT_EXCEPTION_ERROR,
+		.error_code = ev->exception_error_code,
+	};
+	return 0;
+}
+
+static int vcpu_msrs(struct hwvirt_vcpu *vcpu, void __user *argp, bool set)
+{
+	struct hwvirt_msrs hdr;
+	struct hwvirt_msr_entry *e;
+	u32 i;
+	int r;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nmsrs > HWVIRT_MAX_MSR_ENTRIES)
+		return -E2BIG;
+	if (hdr.pad)
+		return -EINVAL;
+	e = memdup_user(argp + sizeof(hdr), hdr.nmsrs * sizeof(*e));
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	for (i = 0; i < hdr.nmsrs; i++) {
+		if (e[i].reserved) {
+			r = -EINVAL;
+			goto out;
+		}
+		if (set ? hwvirt_set_msr(vcpu, e[i].index, e[i].data, false) :
+			  hwvirt_get_msr(vcpu, e[i].index, &e[i].data))
+			break;
+	}
+	r = i;
+	if (!set && copy_to_user(argp + sizeof(hdr), e, i * sizeof(*e)))
+		r = -EFAULT;
+out:
+	kfree(e);
+	return r;
+}
+
+static int vcpu_set_cpuid(struct hwvirt_vcpu *vcpu, void __user *argp)
+{
+	struct hwvirt_cpuid hdr;
+	struct hwvirt_cpuid_entry *e;
+	u32 i;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent > HWVIRT_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	if (hdr.pad)
+		return -EINVAL;
+	e = memdup_user(argp + sizeof(hdr), hdr.nent * sizeof(*e));
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	for (i = 0; i < hdr.nent; i++) {
+		if (e[i].reserved || (e[i].flags & ~HWVIRT_CPUID_INDEXED)) {
+			kfree(e);
+			return -EINVAL;
+		}
+	}
+	kfree(vcpu->cpuid);
+	vcpu->cpuid = e;
+	vcpu->cpuid_nent = hdr.nent;
+	return 0;
+}
+
+static int vcpu_fpu(struct hwvirt_vcpu *vcpu, void __user *argp, bool set)
+{
+	struct hwvirt_xsave *x = kvzalloc(sizeof(*x), GFP_KERNEL_ACCOUNT);
+	u32 pkru = 0;
+	int r = 0;
+
+	if (!x)
+		return -ENOMEM;
+	if (set) {
+		if (copy_from_user(x, argp, sizeof(*x))) {
+			r = -EFAULT;
+			goto out;
+		}
+		r = fpu_copy_uabi_to_guest_fpstate(&vcpu->fpu, x,
+						   hwvirt_supported_xcr0 | 3,
+						   &pkru);
+	} else {
+		fpu_copy_guest_fpstate_to_uabi(&vcpu->fpu, x, sizeof(*x),
+					       hwvirt_supported_xcr0 | 3, pkru);
+		if (copy_to_user(argp, x, sizeof(*x)))
+			r = -EFAULT;
+	}
+out:
+	kvfree(x);
+	return r;
+}
+
+static long hwvirt_vcpu_ioctl(struct file *filp, unsigned int ioctl,
+			      unsigned long arg)
+{
+	struct hwvirt_vcpu *vcpu = filp->private_data;
+	const struct hwvirt_backend *b = hwvirt_backend;
+	void __user *argp = (void __user *)arg;
+	union {
+		struct hwvirt_regs regs;
+		struct hwvirt_sregs sregs;
+		struct hwvirt_events events;
+		struct hwvirt_interrupt irq;
+		u64 xcr0;
+	} u;
+	long r;
+	int i;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+
+	switch (ioctl) {
+	case HWVIRT_RUN:
+		r = arg ? -EINVAL : hwvirt_vcpu_run(vcpu);
+		break;
+	case HWVIRT_GET_REGS:
+		get_regs(vcpu, &u.regs);
+		r = copy_to_user(argp, &u.regs, sizeof(u.regs)) ? -EFAULT : 0;
+		break;
+	case HWVIRT_SET_REGS:
+		r = -EFAULT;
+		if (copy_from_user(&u.regs, argp, sizeof(u.regs)))
+			break;
+		set_regs(vcpu, &u.regs);
+		r = 0;
+		break;
+	case HWVIRT_GET_SREGS:
+		b->get_sregs(vcpu, &u.sregs);
+		r = copy_to_user(argp, &u.sregs, sizeof(u.sregs)) ? -EFAULT : 0;
+		break;
+	case HWVIRT_SET_SREGS:
+		r = -EFAULT;
+		if (copy_from_user(&u.sregs, argp, sizeof(u.sregs)))
+			break;
+		r = -EINVAL;
+		for (i = 0; i < ARRAY_SIZE(u.sregs.reserved); i++)
+			if (u.sregs.reserved[i])
+				goto out;
+		r = b->set_sregs(vcpu, &u.sregs);
+		if (!r)
+			vcpu->completion = HWVIRT_COMPLETE_NONE;
+		break;
+	case HWVIRT_GET_FPU:
+		r = vcpu_fpu(vcpu, argp, false);
+		break;
+	case HWVIRT_SET_FPU:
+		r = vcpu_fpu(vcpu, argp, true);
+		break;
+	case HWVIRT_GET_MSRS:
+		r = vcpu_msrs(vcpu, argp, false);
+		break;
+	case HWVIRT_SET_MSRS:
+		r = vcpu_msrs(vcpu, argp, true);
+		break;
+	case HWVIRT_SET_CPUID:
+		r = vcpu_set_cpuid(vcpu, argp);
+		break;
+	case HWVIRT_INTERRUPT:
+		r = -EFAULT;
+		if (copy_from_user(&u.irq, argp, sizeof(u.irq)))
+			break;
+		r = -EINVAL;
+		if (u.irq.vector > 255)
+			break;
+		r = -EBUSY;
+		if (vcpu->irq.pending)
+			break;
+		vcpu->irq.pending = true;
+		vcpu->irq.vector = u.irq.vector;
+		r = 0;
+		break;
+	case HWVIRT_NMI:
+		r = arg ? -EINVAL : 0;
+		if (!r)
+			vcpu->nmi_pending = true;
+		break;
+	case HWVIRT_GET_EVENTS:
+		get_events(vcpu, &u.events);
+		r = copy_to_user(argp, &u.events, sizeof(u.events)) ? -EFAULT : 0;
+		break;
+	case HWVIRT_SET_EVENTS:
+		r = -EFAULT;
+		if (copy_from_user(&u.events, argp, sizeof(u.events)))
+			break;
+		r = set_events(vcpu, &u.events);
+		break;
+	case HWVIRT_GET_XCR0:
+		r = put_user(vcpu->xcr0, (u64 __user *)argp) ? -EFAULT : 0;
+		break;
+	case HWVIRT_SET_XCR0:
+		r = -EFAULT;
+		if (get_user(u.xcr0, (u64 __user *)argp))
+			break;
+		r = hwvirt_set_xcr0(vcpu, u.xcr0);
+		break;
+	default:
+		r = -ENOTTY;
+		break;
+	}
+out:
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+static vm_fault_t hwvirt_vcpu_fault(struct vm_fault *vmf)
+{
+	struct hwvirt_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	if (vmf->pgoff != 0)
+		return VM_FAULT_SIGBUS;
+	page = virt_to_page(vcpu->run);
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct hwvirt_vcpu_vm_ops = {
+	.fault = hwvirt_vcpu_fault,
+};
+
+static int hwvirt_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff || vma_pages(vma) != 1)
+		return -EINVAL;
+	vma->vm_ops = &hwvirt_vcpu_vm_ops;
+	return 0;
+}
+
+static int hwvirt_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct hwvirt_vcpu *vcpu = filp->private_data;
+
+	hwvirt_vm_put(vcpu->vm);
+	return 0;
+}
+
+static const struct file_operations hwvirt_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= hwvirt_vcpu_release,
+	.unlocked_ioctl	= hwvirt_vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= hwvirt_vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+/* ------------------------------------------------------------------------
+ * Lifetime
+ */
+
+/* The state of a vCPU at power-on, apart from the backend's part. */
+static void hwvirt_vcpu_reset(struct hwvirt_vcpu *vcpu)
+{
+	memset(vcpu->regs, 0, sizeof(vcpu->regs));
+	vcpu->cr2 = 0;
+	vcpu->xcr0 = 1;
+	vcpu->apic_base = 0xfee00000ULL | (1ULL << 11) |
+			  (vcpu->id == 0 ? 1ULL << 8 : 0);
+	vcpu->misc_enable = 1;		/* fast strings */
+	vcpu->mtrr_def_type = 0;
+	memset(vcpu->mtrr_fixed, 0, sizeof(vcpu->mtrr_fixed));
+	memset(vcpu->mtrr_var, 0, sizeof(vcpu->mtrr_var));
+	vcpu->irq.pending = vcpu->exception.pending = false;
+	vcpu->nmi_pending = vcpu->nmi_masked = false;
+	vcpu->interrupt_shadow = vcpu->triple_fault = false;
+	vcpu->completion = HWVIRT_COMPLETE_NONE;
+	hwvirt_backend->vcpu_reset(vcpu);
+}
+
+void hwvirt_vcpu_free(struct hwvirt_vcpu *vcpu)
+{
+	hwvirt_backend->vcpu_free(vcpu);
+	fpu_free_guest_fpstate(&vcpu->fpu);
+	free_page((unsigned long)vcpu->run);
+	kfree(vcpu->cpuid);
+	kfree(vcpu);
+}
+
+/* HWVIRT_CREATE_VCPU; called with vm->lock held. */
+int hwvirt_vcpu_create(struct hwvirt_vm *vm, unsigned long id)
+{
+	struct hwvirt_vcpu *vcpu;
+	int r, fd;
+
+	if (id >= HWVIRT_MAX_VCPUS)
+		return -EINVAL;
+	if (vm->vcpus[id])
+		return -EEXIST;
+
+	vcpu = kzalloc(hwvirt_backend->vcpu_size, GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->cpu = -1;
+	mutex_init(&vcpu->mutex);
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run) {
+		kfree(vcpu);
+		return -ENOMEM;
+	}
+	if (!fpu_alloc_guest_fpstate(&vcpu->fpu)) {
+		free_page((unsigned long)vcpu->run);
+		kfree(vcpu);
+		return -ENOMEM;
+	}
+	r = hwvirt_backend->vcpu_create(vcpu);
+	if (r) {
+		fpu_free_guest_fpstate(&vcpu->fpu);
+		free_page((unsigned long)vcpu->run);
+		kfree(vcpu);
+		return r;
+	}
+	hwvirt_vcpu_reset(vcpu);
+
+	/* The fd holds a VM reference; the VM owns the vCPU. */
+	kref_get(&vm->ref);
+	fd = anon_inode_getfd("hwvirt-vcpu", &hwvirt_vcpu_fops, vcpu,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		hwvirt_vcpu_free(vcpu);
+		hwvirt_vm_put(vm);	/* never the last: the VM fd holds one */
+		return fd;
+	}
+	/* Publish after it is complete: hwvirt_request_all() reads it. */
+	smp_store_release(&vm->vcpus[id], vcpu);
+	if (id >= atomic_read(&vm->nr_vcpus))
+		atomic_set(&vm->nr_vcpus, id + 1);
+	return fd;
+}

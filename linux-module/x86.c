@@ -1,0 +1,1179 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hwvirt: x86 semantics both backends share.
+ *
+ * CPUID and MSRs for the guest, guest memory through the memory slots and
+ * the guest's page tables, event injection policy, and the exits that go
+ * to userspace: port I/O (string forms included) and MMIO, emulated with
+ * emulate.c.  Exit handlers return HWVIRT_RESUME, HWVIRT_USER or -errno.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/srcu.h>
+#include <linux/uaccess.h>
+#include <asm/cpufeature.h>
+#include <asm/fpu/xcr.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+
+#include "x86.h"
+
+u64 hwvirt_host_xcr0;
+u64 hwvirt_supported_xcr0;
+
+/* XCR0 features a guest may enable: x87, SSE, AVX, AVX-512. */
+#define HWVIRT_XCR0_ALLOWED	0xe7ULL
+#define XCR0_FP			0x1ULL
+#define XCR0_SSE		0x2ULL
+#define XCR0_YMM		0x4ULL
+#define XCR0_AVX512		0xe0ULL
+
+int hwvirt_x86_setup(void)
+{
+	if (boot_cpu_has(X86_FEATURE_XSAVE)) {
+		hwvirt_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+		hwvirt_supported_xcr0 = hwvirt_host_xcr0 & HWVIRT_XCR0_ALLOWED;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * CPUID
+ */
+
+/* Bits of host CPUID the guest may see (others read as 0). */
+struct cpuid_mask {
+	u32 function;
+	u32 eax, ebx, ecx, edx;
+};
+
+static const struct cpuid_mask cpuid_masks[] = {
+	/*
+	 * Leaf 1.  ECX: no MONITOR, DS-CPL, VMX, SMX, EST, TM2, xTPR, PDCM,
+	 * DCA, x2APIC, TSC-deadline (the APIC is in userspace for now);
+	 * HYPERVISOR is added.  EDX: no DS, ACPI, TM, PBE.
+	 */
+	{ 0x00000001, ~0U, ~0U, 0xfedafe0b & ~(1U << 21) & ~(1U << 24),
+	  0x1fdfbfff & ~(1U << 18) },
+	/*
+	 * Leaf 7.0.  EBX: no SGX, HLE, RTM-related monitoring (PQM, PQE), MPX,
+	 * Intel PT.  ECX: no PKU/OSPKE, WAITPKG, LA57, RDPID, SGX-LC.  EDX:
+	 * none (speculation controls are not virtualized).
+	 */
+	{ 0x00000007, 0, 0xfdfffffb & ~(1U << 4) & ~(1U << 11) & ~(1U << 12) &
+	  ~(1U << 14) & ~(1U << 15) & ~(1U << 25), 0x0fbf7f7f & ~(1U << 3) &
+	  ~(1U << 4) & ~(1U << 5) & ~(1U << 16) & ~(1U << 22) & ~(1U << 30),
+	  1U << 4 },
+	/*
+	 * 0x80000001.  ECX: no CMP_LEGACY, SVM, OSVW, IBS, SKINIT, WDT, LWP,
+	 * TOPOEXT, perf counters, MWAITX.  EDX: no RDTSCP.
+	 */
+	{ 0x80000001, ~0U, ~0U, 0x0001ffff & ~(1U << 1) & ~(1U << 2) &
+	  ~(1U << 9) & ~(1U << 10) & ~(1U << 12) & ~(1U << 13) & ~(1U << 15),
+	  ~(1U << 27) },
+	/* 0x80000007: invariant TSC only. */
+	{ 0x80000007, 0, 0, 0, 1U << 8 },
+	/* 0x80000008: address sizes; no speculation-control bits. */
+	{ 0x80000008, 0xffff, 0, 0xff, 0 },
+};
+
+static void add_cpuid(struct hwvirt_cpuid_entry *e, int *n, int max,
+		      u32 function, u32 index, u32 flags)
+{
+	const struct cpuid_mask *m = NULL;
+	unsigned int eax, ebx, ecx, edx;
+	int i;
+
+	if (*n >= max)
+		return;
+	cpuid_count(function, index, &eax, &ebx, &ecx, &edx);
+	for (i = 0; i < ARRAY_SIZE(cpuid_masks); i++)
+		if (cpuid_masks[i].function == function)
+			m = &cpuid_masks[i];
+	if (m) {
+		eax &= m->eax;
+		ebx &= m->ebx;
+		ecx &= m->ecx;
+		edx &= m->edx;
+	}
+	switch (function) {
+	case 0x00000001:
+		ecx |= 1U << 31;		/* HYPERVISOR */
+		ecx &= ~(1U << 27);		/* OSXSAVE: from the guest's CR4 */
+		if (!hwvirt_supported_xcr0)
+			ecx &= ~((1U << 26) | (1U << 28));	/* XSAVE, AVX */
+		break;
+	case 0x00000007:
+		if (index != 0)
+			eax = ebx = ecx = edx = 0;
+		break;
+	case 0x0000000d:
+		if (index == 0) {
+			eax &= (u32)hwvirt_supported_xcr0;
+			edx &= (u32)(hwvirt_supported_xcr0 >> 32);
+		} else if (index == 1) {
+			eax &= 0x7;		/* XSAVEOPT, XSAVEC, XGETBV1; no XSAVES */
+			ebx = ecx = edx = 0;
+		} else if (!(hwvirt_supported_xcr0 & (1ULL << index))) {
+			eax = ebx = ecx = edx = 0;
+		}
+		break;
+	case 0x80000000:
+		eax = min(eax, 0x80000008U);
+		break;
+	}
+	e[*n] = (struct hwvirt_cpuid_entry) {
+		.function = function, .index = index, .flags = flags,
+		.eax = eax, .ebx = ebx, .ecx = ecx, .edx = edx,
+	};
+	(*n)++;
+}
+
+int hwvirt_supported_cpuid(struct hwvirt_cpuid_entry *e, int max)
+{
+	u32 basic = min(cpuid_eax(0), 0xdU);
+	u32 ext = min(cpuid_eax(0x80000000), 0x80000008U);
+	int n = 0;
+	u32 f, i;
+
+	for (f = 0; f <= basic; f++) {
+		switch (f) {
+		case 0x4:		/* cache topology: QEMU builds its own */
+		case 0x5:		/* MONITOR/MWAIT */
+		case 0x6:		/* power management */
+		case 0x8: case 0x9: case 0xa: case 0xb: case 0xc:
+			continue;
+		case 0x7:
+			add_cpuid(e, &n, max, f, 0, HWVIRT_CPUID_INDEXED);
+			break;
+		case 0xd:
+			if (!hwvirt_supported_xcr0)
+				continue;
+			for (i = 0; i < 64 && n < max; i++)
+				if (i < 2 || (hwvirt_supported_xcr0 & (1ULL << i)))
+					add_cpuid(e, &n, max, f, i,
+						  HWVIRT_CPUID_INDEXED);
+			break;
+		default:
+			add_cpuid(e, &n, max, f, 0, 0);
+			break;
+		}
+		if (f == 0)
+			e[n - 1].eax = basic;
+	}
+	for (f = 0x80000000; f <= ext; f++) {
+		if (f == 0x8000000a)	/* SVM */
+			continue;
+		add_cpuid(e, &n, max, f, 0, 0);
+	}
+	return n;
+}
+
+static const struct hwvirt_cpuid_entry *
+find_cpuid(struct hwvirt_vcpu *vcpu, u32 function, u32 index)
+{
+	u32 i;
+
+	for (i = 0; i < vcpu->cpuid_nent; i++) {
+		const struct hwvirt_cpuid_entry *e = &vcpu->cpuid[i];
+
+		if (e->function == function &&
+		    (!(e->flags & HWVIRT_CPUID_INDEXED) || e->index == index))
+			return e;
+	}
+	return NULL;
+}
+
+/* The XSAVE area size for the features in xcr0, from leaf 0xD. */
+static u32 xsave_size(struct hwvirt_vcpu *vcpu, u64 xcr0)
+{
+	u32 size = 512 + 64, i;
+
+	for (i = 2; i < 64; i++) {
+		const struct hwvirt_cpuid_entry *e;
+
+		if (!(xcr0 & (1ULL << i)))
+			continue;
+		e = find_cpuid(vcpu, 0xd, i);
+		if (e && e->eax + e->ebx > size)
+			size = e->eax + e->ebx;
+	}
+	return size;
+}
+
+void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu)
+{
+	u32 function = vcpu->regs[HW_RAX], index = vcpu->regs[HW_RCX];
+	const struct hwvirt_cpuid_entry *e = find_cpuid(vcpu, function, index);
+	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
+
+	if (e) {
+		eax = e->eax;
+		ebx = e->ebx;
+		ecx = e->ecx;
+		edx = e->edx;
+	}
+	switch (function) {
+	case 0x1:
+		ecx &= ~(1U << 27);
+		if (hwvirt_backend->get_cr(vcpu, 4) & HV_CR4_OSXSAVE)
+			ecx |= 1U << 27;
+		if (!(vcpu->apic_base & (1ULL << 11)))
+			edx &= ~(1U << 9);	/* APIC disabled */
+		break;
+	case 0xd:
+		if (index == 0 && e)
+			ebx = xsave_size(vcpu, vcpu->xcr0);
+		break;
+	}
+	vcpu->regs[HW_RAX] = eax;
+	vcpu->regs[HW_RBX] = ebx;
+	vcpu->regs[HW_RCX] = ecx;
+	vcpu->regs[HW_RDX] = edx;
+}
+
+/* ------------------------------------------------------------------------
+ * MSRs
+ */
+
+#define MSR_TSC			0x00000010
+#define MSR_APIC_BASE		0x0000001b
+#define MSR_PLATFORM_ID		0x00000017
+#define MSR_BIOS_SIGN_ID	0x0000008b
+#define MSR_MTRRCAP		0x000000fe
+#define MSR_MCG_CAP		0x00000179
+#define MSR_MCG_STATUS		0x0000017a
+#define MSR_MISC_ENABLE		0x000001a0
+#define MSR_MTRR_PHYS_FIRST	0x00000200
+#define MSR_MTRR_PHYS_LAST	0x0000020f
+#define MSR_MTRR_FIX64K		0x00000250
+#define MSR_MTRR_FIX16K_80000	0x00000258
+#define MSR_MTRR_FIX16K_A0000	0x00000259
+#define MSR_MTRR_FIX4K_FIRST	0x00000268
+#define MSR_MTRR_FIX4K_LAST	0x0000026f
+#define MSR_MTRR_DEF_TYPE	0x000002ff
+#define MSR_TSC_AUX		0xc0000103
+
+/* The MTRRs: 8 variable ranges, fixed ranges, write-combining. */
+#define MTRRCAP_VALUE		0x508ULL
+
+/* MSRs that read as zero and ignore writes (the firmware's business). */
+static const u32 msrs_zero[] = {
+	MSR_PLATFORM_ID, MSR_BIOS_SIGN_ID, MSR_MCG_CAP, MSR_MCG_STATUS,
+	0xc0010010,		/* AMD SYSCFG */
+	0xc0010015,		/* AMD HWCR */
+	0xc001001f,		/* AMD NB_CFG */
+	0xc0010140,		/* AMD OSVW_ID_LENGTH */
+	0xc0010141,		/* AMD OSVW_STATUS */
+	0xc0011020,		/* AMD LS_CFG */
+	0xc0011029,		/* AMD DE_CFG */
+	0xc001102a,		/* AMD BU_CFG2 */
+};
+
+static u64 *mtrr_fixed_slot(struct hwvirt_vcpu *vcpu, u32 index)
+{
+	if (index == MSR_MTRR_FIX64K)
+		return &vcpu->mtrr_fixed[0];
+	if (index == MSR_MTRR_FIX16K_80000)
+		return &vcpu->mtrr_fixed[1];
+	if (index == MSR_MTRR_FIX16K_A0000)
+		return &vcpu->mtrr_fixed[2];
+	if (index >= MSR_MTRR_FIX4K_FIRST && index <= MSR_MTRR_FIX4K_LAST)
+		return &vcpu->mtrr_fixed[3 + index - MSR_MTRR_FIX4K_FIRST];
+	return NULL;
+}
+
+int hwvirt_get_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data)
+{
+	u64 *p;
+	int i;
+
+	switch (index) {
+	case MSR_TSC:
+		*data = rdtsc() + vcpu->vm->tsc_offset;
+		return 0;
+	case MSR_APIC_BASE:
+		*data = vcpu->apic_base;
+		return 0;
+	case MSR_MTRRCAP:
+		*data = MTRRCAP_VALUE;
+		return 0;
+	case MSR_MTRR_DEF_TYPE:
+		*data = vcpu->mtrr_def_type;
+		return 0;
+	case MSR_MTRR_PHYS_FIRST ... MSR_MTRR_PHYS_LAST:
+		*data = vcpu->mtrr_var[index - MSR_MTRR_PHYS_FIRST];
+		return 0;
+	case MSR_MISC_ENABLE:
+		*data = vcpu->misc_enable;
+		return 0;
+	case MSR_TSC_AUX:
+		*data = vcpu->tsc_aux;
+		return 0;
+	}
+	p = mtrr_fixed_slot(vcpu, index);
+	if (p) {
+		*data = *p;
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(msrs_zero); i++) {
+		if (msrs_zero[i] == index) {
+			*data = 0;
+			return 0;
+		}
+	}
+	return hwvirt_backend->get_msr(vcpu, index, data);
+}
+
+int hwvirt_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
+		   bool from_guest)
+{
+	u64 *p;
+	int i;
+
+	switch (index) {
+	case MSR_TSC:
+		vcpu->vm->tsc_offset = data - rdtsc();
+		return 0;
+	case MSR_APIC_BASE:
+		/* Bits 7 (BSP), 10 (x2APIC), 11 (enable), base; no x2APIC. */
+		if (data & ~(0xffffff000ULL | (1 << 8) | (1 << 11)))
+			return -ENOENT;
+		vcpu->apic_base = data;
+		return 0;
+	case MSR_MTRRCAP:
+		return from_guest ? -ENOENT : 0;
+	case MSR_MTRR_DEF_TYPE:
+		vcpu->mtrr_def_type = data;
+		return 0;
+	case MSR_MTRR_PHYS_FIRST ... MSR_MTRR_PHYS_LAST:
+		vcpu->mtrr_var[index - MSR_MTRR_PHYS_FIRST] = data;
+		return 0;
+	case MSR_MISC_ENABLE:
+		vcpu->misc_enable = data;
+		return 0;
+	case MSR_TSC_AUX:
+		if (data >> 32)
+			return -ENOENT;
+		vcpu->tsc_aux = data;
+		return 0;
+	}
+	p = mtrr_fixed_slot(vcpu, index);
+	if (p) {
+		*p = data;
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(msrs_zero); i++)
+		if (msrs_zero[i] == index)
+			return 0;
+	return hwvirt_backend->set_msr(vcpu, index, data, from_guest);
+}
+
+int hwvirt_set_xcr0(struct hwvirt_vcpu *vcpu, u64 xcr0)
+{
+	if (!(xcr0 & XCR0_FP) || (xcr0 & ~hwvirt_supported_xcr0))
+		return -EINVAL;
+	if ((xcr0 & XCR0_YMM) && !(xcr0 & XCR0_SSE))
+		return -EINVAL;
+	if ((xcr0 & XCR0_AVX512) &&
+	    ((xcr0 & XCR0_AVX512) != XCR0_AVX512 || !(xcr0 & XCR0_YMM)))
+		return -EINVAL;
+	vcpu->xcr0 = xcr0;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Guest memory
+ */
+
+/*
+ * Copy between guest-physical memory and buf, page by page, through the
+ * memory slots.  to_guest selects the direction.
+ */
+static int access_gpa(struct hwvirt_vm *vm, u64 gpa, void *buf,
+		      unsigned int len, bool to_guest)
+{
+	struct hwvirt_slots *slots;
+	int idx, r = 0;
+
+	idx = srcu_read_lock(&vm->srcu);
+	slots = srcu_dereference(vm->slots, &vm->srcu);
+	while (len) {
+		unsigned int chunk = min_t(unsigned int, len,
+					   PAGE_SIZE - offset_in_page(gpa));
+		const struct hwvirt_slot *slot;
+		unsigned long hva;
+
+		slot = hwvirt_slot_find(slots, gpa >> PAGE_SHIFT);
+		if (!slot || (to_guest && (slot->flags & HWVIRT_MEM_READONLY))) {
+			r = 1;
+			break;
+		}
+		hva = slot->hva + (((gpa >> PAGE_SHIFT) - slot->base_gfn) << PAGE_SHIFT) +
+		      offset_in_page(gpa);
+		if (to_guest ? copy_to_user((void __user *)hva, buf, chunk) :
+			       copy_from_user(buf, (void __user *)hva, chunk)) {
+			r = -EFAULT;
+			break;
+		}
+		gpa += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	srcu_read_unlock(&vm->srcu, idx);
+	return r;
+}
+
+int hwvirt_read_gpa(struct hwvirt_vm *vm, u64 gpa, void *buf,
+		    unsigned int len)
+{
+	return access_gpa(vm, gpa, buf, len, false);
+}
+
+int hwvirt_write_gpa(struct hwvirt_vm *vm, u64 gpa, const void *buf,
+		     unsigned int len)
+{
+	return access_gpa(vm, gpa, (void *)buf, len, true);
+}
+
+#define PTE_P		(1ULL << 0)
+#define PTE_W		(1ULL << 1)
+#define PTE_U		(1ULL << 2)
+#define PTE_PS		(1ULL << 7)
+#define PTE_NX		(1ULL << 63)
+#define PTE_ADDR_MASK	0x000ffffffffff000ULL
+
+int hwvirt_gva_to_gpa(struct hwvirt_vcpu *vcpu, u64 gva, u32 access,
+		      u64 *gpa, u32 *pf_error)
+{
+	const struct hwvirt_backend *b = hwvirt_backend;
+	u64 cr0 = b->get_cr(vcpu, 0), cr4 = b->get_cr(vcpu, 4);
+	u64 efer = b->get_efer(vcpu);
+	bool user = access & HV_PF_USER, write = access & HV_PF_WRITE;
+	bool fetch = access & HV_PF_FETCH;
+	bool wp = cr0 & HV_CR0_WP, nxe = efer & HV_EFER_NXE;
+	int levels, level, shift;
+	u64 table, pte = 0;
+	bool writable = true, usable = true, executable = true;
+
+	if (!(cr0 & HV_CR0_PG)) {
+		*gpa = gva & 0xffffffffULL;
+		return 0;
+	}
+
+	if (efer & HV_EFER_LMA) {
+		levels = 4;
+		table = b->get_cr(vcpu, 3) & PTE_ADDR_MASK;
+	} else if (cr4 & HV_CR4_PAE) {
+		u64 pdpte;
+
+		gva &= 0xffffffffULL;
+		if (hwvirt_read_gpa(vcpu->vm, (b->get_cr(vcpu, 3) & ~0x1fULL) +
+				   ((gva >> 30) & 3) * 8, &pdpte, 8))
+			return -EFAULT;
+		if (!(pdpte & PTE_P))
+			goto fault_np;
+		levels = 2;
+		table = pdpte & PTE_ADDR_MASK;
+	} else {
+		/* 32-bit paging: 4-byte entries, 10 bits per level. */
+		u32 pde, pte32;
+
+		gva &= 0xffffffffULL;
+		table = b->get_cr(vcpu, 3) & 0xfffff000ULL;
+		if (hwvirt_read_gpa(vcpu->vm, table + (gva >> 22) * 4, &pde, 4))
+			return -EFAULT;
+		if (!(pde & PTE_P))
+			goto fault_np;
+		writable = pde & PTE_W;
+		usable = pde & PTE_U;
+		if ((pde & PTE_PS) && (cr4 & HV_CR4_PSE)) {
+			*gpa = ((u64)(pde & 0xffc00000U) |
+				((u64)(pde & 0x1fe000U) << 19)) |
+			       (gva & 0x3fffff);
+			goto check;
+		}
+		if (hwvirt_read_gpa(vcpu->vm, (pde & 0xfffff000U) +
+				   ((gva >> 12) & 0x3ff) * 4, &pte32, 4))
+			return -EFAULT;
+		if (!(pte32 & PTE_P))
+			goto fault_np;
+		writable &= !!(pte32 & PTE_W);
+		usable &= !!(pte32 & PTE_U);
+		*gpa = (pte32 & 0xfffff000U) | (gva & 0xfff);
+		goto check;
+	}
+
+	for (level = levels; level >= 1; level--) {
+		shift = 12 + 9 * (level - 1);
+		if (hwvirt_read_gpa(vcpu->vm, table + ((gva >> shift) & 511) * 8,
+				   &pte, 8))
+			return -EFAULT;
+		if (!(pte & PTE_P))
+			goto fault_np;
+		writable &= !!(pte & PTE_W);
+		usable &= !!(pte & PTE_U);
+		if (nxe && (pte & PTE_NX))
+			executable = false;
+		if (level > 1 && (pte & PTE_PS)) {
+			u64 mask = (1ULL << shift) - 1;
+
+			*gpa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
+			goto check;
+		}
+		table = pte & PTE_ADDR_MASK;
+	}
+	*gpa = table | (gva & 0xfff);
+
+check:
+	if ((user && !usable) || (write && !writable && (user || wp)) ||
+	    (fetch && !executable)) {
+		*pf_error = HV_PF_PRESENT | access;
+		return 1;
+	}
+	return 0;
+
+fault_np:
+	*pf_error = access;
+	return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Events
+ */
+
+void hwvirt_queue_exception(struct hwvirt_vcpu *vcpu, u8 vector,
+			    bool has_error, u32 error_code)
+{
+	struct hwvirt_event *ex = &vcpu->exception;
+
+	if (ex->pending) {
+		/* An exception while delivering one: a double fault. */
+		if (ex->vector == HV_VEC_DF) {
+			/* Triple fault: userspace resets the machine. */
+			vcpu->triple_fault = true;
+			ex->pending = false;
+			return;
+		}
+		vector = HV_VEC_DF;
+		has_error = true;
+		error_code = 0;
+	}
+	ex->pending = true;
+	ex->vector = vector;
+	ex->has_error = has_error;
+	ex->error_code = error_code;
+}
+
+void hwvirt_queue_pf(struct hwvirt_vcpu *vcpu, u64 addr, u32 error_code)
+{
+	vcpu->cr2 = addr;
+	hwvirt_queue_exception(vcpu, HV_VEC_PF, true, error_code);
+}
+
+bool hwvirt_interruptible(struct hwvirt_vcpu *vcpu)
+{
+	return (vcpu->rflags & HV_RFLAGS_IF) && !vcpu->interrupt_shadow;
+}
+
+/*
+ * What to inject at this entry: an exception first, then an NMI, then
+ * the external interrupt userspace queued.  *want_irq_window asks the
+ * backend to exit as soon as the guest takes interrupts: for a queued
+ * interrupt it cannot inject yet, or because userspace asked.
+ */
+enum hwvirt_inject hwvirt_next_event(struct hwvirt_vcpu *vcpu,
+				     bool *want_irq_window)
+{
+	*want_irq_window = vcpu->run->request_interrupt_window;
+	if (vcpu->exception.pending)
+		return HWVIRT_INJECT_EXCEPTION;
+	if (vcpu->nmi_pending && !vcpu->nmi_masked && !vcpu->interrupt_shadow)
+		return HWVIRT_INJECT_NMI;
+	if (vcpu->irq.pending) {
+		if (hwvirt_interruptible(vcpu))
+			return HWVIRT_INJECT_IRQ;
+		*want_irq_window = true;
+	}
+	return HWVIRT_INJECT_NONE;
+}
+
+void hwvirt_requeue_event(struct hwvirt_vcpu *vcpu, int type, u8 vector,
+			  bool has_error, u32 error_code)
+{
+	switch (type) {
+	case HWVIRT_EVENT_TYPE_IRQ:
+		vcpu->irq.pending = true;
+		vcpu->irq.vector = vector;
+		break;
+	case HWVIRT_EVENT_TYPE_NMI:
+		vcpu->nmi_pending = true;
+		vcpu->nmi_masked = false;
+		break;
+	case HWVIRT_EVENT_TYPE_EXCEPTION:
+		vcpu->exception = (struct hwvirt_event) {
+			.pending = true, .vector = vector,
+			.has_error = has_error, .error_code = error_code,
+		};
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Instructions
+ */
+
+enum hw_cpu_mode hwvirt_cpu_mode(struct hwvirt_vcpu *vcpu)
+{
+	struct hwvirt_segment cs;
+
+	if (!(hwvirt_backend->get_cr(vcpu, 0) & HV_CR0_PE) ||
+	    (vcpu->rflags & HV_RFLAGS_VM))
+		return HW_MODE_16;
+	hwvirt_backend->get_segment(vcpu, HW_CS, &cs);
+	if ((hwvirt_backend->get_efer(vcpu) & HV_EFER_LMA) && cs.l)
+		return HW_MODE_64;
+	return cs.db ? HW_MODE_32 : HW_MODE_16;
+}
+
+/* Segment base + offset, as the guest's mode computes a linear address. */
+static u64 linear_address(struct hwvirt_vcpu *vcpu, int seg, u64 offset,
+			  enum hw_cpu_mode mode)
+{
+	struct hwvirt_segment s;
+
+	if (mode == HW_MODE_64 && seg != HW_FS && seg != HW_GS)
+		return offset;
+	hwvirt_backend->get_segment(vcpu, seg, &s);
+	if (mode == HW_MODE_64)
+		return s.base + offset;
+	return (s.base + offset) & 0xffffffffULL;
+}
+
+int hwvirt_internal_error(struct hwvirt_vcpu *vcpu, u32 suberror,
+			  u64 exit_code, u64 info1, u64 info2, u64 gpa)
+{
+	struct hwvirt_run *run = vcpu->run;
+	u8 insn[HW_MAX_INSN_LEN];
+	unsigned int n;
+	u64 lin, ipa;
+	u32 err;
+
+	run->exit_reason = HWVIRT_EXIT_INTERNAL_ERROR;
+	memset(&run->internal, 0, sizeof(run->internal));
+	run->internal.suberror = suberror;
+	run->internal.exit_code = exit_code;
+	run->internal.exit_info1 = info1;
+	run->internal.exit_info2 = info2;
+	run->internal.rip = vcpu->rip;
+	run->internal.gpa = gpa;
+
+	/* The instruction bytes, as far as they can be read. */
+	lin = linear_address(vcpu, HW_CS, vcpu->rip, hwvirt_cpu_mode(vcpu));
+	for (n = 0; n < sizeof(insn); n++) {
+		if (hwvirt_gva_to_gpa(vcpu, lin + n, HV_PF_FETCH, &ipa, &err) ||
+		    hwvirt_read_gpa(vcpu->vm, ipa, &insn[n], 1))
+			break;
+	}
+	memcpy(run->internal.insn, insn, n);
+	run->internal.insn_len = n;
+	return HWVIRT_USER;
+}
+
+/* Fetch and decode the instruction at CS:RIP. */
+static int fetch_and_decode(struct hwvirt_vcpu *vcpu, struct hw_insn *insn)
+{
+	enum hw_cpu_mode mode = hwvirt_cpu_mode(vcpu);
+	u64 lin = linear_address(vcpu, HW_CS, vcpu->rip, mode);
+	u8 buf[HW_MAX_INSN_LEN];
+	unsigned int n = 0;
+	int r;
+
+	/* Read up to 15 bytes, stopping where the next page is unreachable. */
+	while (n < sizeof(buf)) {
+		unsigned int chunk = min_t(unsigned int, sizeof(buf) - n,
+					   PAGE_SIZE - offset_in_page(lin + n));
+		u64 gpa;
+		u32 err;
+
+		r = hwvirt_gva_to_gpa(vcpu, lin + n, HV_PF_FETCH, &gpa, &err);
+		if (r || hwvirt_read_gpa(vcpu->vm, gpa, buf + n, chunk))
+			break;
+		n += chunk;
+	}
+	if (!n)
+		return -HW_E_TRUNCATED;
+	return hw_decode(insn, buf, n, mode);
+}
+
+/*
+ * Advance RIP past the instruction at CS:RIP.  Backends without the next
+ * RIP in hardware (SVM without NRIPS) call this for the exits that leave
+ * RIP on the instruction.
+ */
+int hwvirt_skip_insn(struct hwvirt_vcpu *vcpu)
+{
+	struct hw_insn insn;
+	int r = fetch_and_decode(vcpu, &insn);
+
+	if (r && !(r == -HW_E_UNSUPPORTED && insn.len))
+		return -EIO;
+	vcpu->rip += insn.len;
+	if (hwvirt_cpu_mode(vcpu) != HW_MODE_64)
+		vcpu->rip &= 0xffffffffULL;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Port I/O
+ */
+
+static void *pio_data(struct hwvirt_vcpu *vcpu)
+{
+	return (u8 *)vcpu->run + HWVIRT_PIO_DATA_OFFSET;
+}
+
+static void set_pio_exit(struct hwvirt_vcpu *vcpu, u16 port,
+			 unsigned int size, bool in, u32 count)
+{
+	struct hwvirt_run *run = vcpu->run;
+
+	run->exit_reason = HWVIRT_EXIT_IO;
+	run->io.direction = in ? HWVIRT_IO_IN : HWVIRT_IO_OUT;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.count = count;
+	run->io.data_offset = HWVIRT_PIO_DATA_OFFSET;
+}
+
+static u64 addr_mask(unsigned int addrsize)
+{
+	return addrsize == 8 ? ~0ULL : (1ULL << (8 * addrsize)) - 1;
+}
+
+/* Add delta to register reg as an address-size quantity. */
+static void add_addr_reg(struct hwvirt_vcpu *vcpu, int reg,
+			 unsigned int addrsize, s64 delta)
+{
+	u64 mask = addr_mask(addrsize);
+	u64 v = vcpu->regs[reg];
+
+	vcpu->regs[reg] = (v & ~mask) | ((v + delta) & mask);
+	if (addrsize == 4)
+		vcpu->regs[reg] &= mask;	/* 32-bit writes zero-extend */
+}
+
+/*
+ * INS/OUTS: move as many elements as fit in one page of guest memory and
+ * in the run page, then exit; REP with elements left re-executes the
+ * instruction, which exits again.
+ */
+static int handle_string_pio(struct hwvirt_vcpu *vcpu, u16 port,
+			     unsigned int size, bool in, u64 next_rip)
+{
+	enum hw_cpu_mode mode = hwvirt_cpu_mode(vcpu);
+	struct hw_insn *insn = &vcpu->completion_insn;
+	bool df = vcpu->rflags & (1ULL << 10);
+	u64 count, lin, gpa, offset;
+	u32 err, access;
+	int r, reg;
+
+	r = fetch_and_decode(vcpu, insn);
+	if (r || (insn->op != HW_OP_INS && insn->op != HW_OP_OUTS))
+		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
+					     0, port, next_rip, 0);
+	count = 1;
+	if (insn->rep) {
+		count = vcpu->regs[HW_RCX] & addr_mask(insn->addrsize);
+		if (!count) {
+			vcpu->rip = next_rip;
+			return HWVIRT_RESUME;
+		}
+	}
+	reg = in ? HW_RDI : HW_RSI;
+	offset = vcpu->regs[reg] & addr_mask(insn->addrsize);
+	lin = linear_address(vcpu, in ? HW_ES : insn->mem_seg, offset, mode);
+
+	/* Stay within this page of guest memory, and the data buffer. */
+	if (df)
+		count = 1;
+	count = min_t(u64, count, (PAGE_SIZE - offset_in_page(lin)) / size);
+	count = min_t(u64, count, HWVIRT_PIO_DATA_MAX / size);
+	if (!count)
+		count = 1;	/* an element across pages: one at a time */
+
+	access = (in ? HV_PF_WRITE : 0) |
+		 (hwvirt_backend->get_cpl(vcpu) == 3 ? HV_PF_USER : 0);
+	r = hwvirt_gva_to_gpa(vcpu, lin, access, &gpa, &err);
+	if (r < 0)
+		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_MEMORY, 0,
+					     port, lin, 0);
+	if (r > 0) {
+		hwvirt_queue_pf(vcpu, lin, err);
+		return HWVIRT_RESUME;
+	}
+
+	if (!in) {
+		r = hwvirt_read_gpa(vcpu->vm, gpa, pio_data(vcpu), count * size);
+		if (r)
+			return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_MEMORY,
+						     0, port, lin, gpa);
+	}
+	set_pio_exit(vcpu, port, size, in, count);
+
+	/* The register updates; for INS they wait for the data. */
+	vcpu->completion = HWVIRT_COMPLETE_PIO_STRING;
+	vcpu->completion_next_rip = next_rip;
+	vcpu->mmio_read_gpa = gpa;
+	vcpu->mmio_read_len = count * size;
+	if (!in)
+		return hwvirt_complete_userspace(vcpu) < 0 ? -EIO : HWVIRT_USER;
+	return HWVIRT_USER;
+}
+
+/* Finish a string I/O once its data moved. */
+static int complete_string_pio(struct hwvirt_vcpu *vcpu)
+{
+	struct hw_insn *insn = &vcpu->completion_insn;
+	struct hwvirt_run *run = vcpu->run;
+	bool df = vcpu->rflags & (1ULL << 10);
+	u32 bytes = run->io.count * run->io.size;
+	s64 delta = df ? -(s64)bytes : (s64)bytes;
+	int reg = insn->op == HW_OP_INS ? HW_RDI : HW_RSI;
+
+	if (insn->op == HW_OP_INS &&
+	    hwvirt_write_gpa(vcpu->vm, vcpu->mmio_read_gpa, pio_data(vcpu),
+			     bytes))
+		return -EFAULT;
+	add_addr_reg(vcpu, reg, insn->addrsize, delta);
+	if (insn->rep) {
+		add_addr_reg(vcpu, HW_RCX, insn->addrsize, -(s64)run->io.count);
+		if (vcpu->regs[HW_RCX] & addr_mask(insn->addrsize))
+			return 0;	/* run the instruction again */
+	}
+	vcpu->rip = vcpu->completion_next_rip;
+	return 0;
+}
+
+int hwvirt_handle_pio(struct hwvirt_vcpu *vcpu, u16 port, unsigned int size,
+		      bool in, bool string, u64 next_rip)
+{
+	vcpu->stat[HWVIRT_STAT_EXIT_IO]++;
+	if (size != 1 && size != 2 && size != 4)
+		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
+					     0, port, next_rip, 0);
+	if (string)
+		return handle_string_pio(vcpu, port, size, in, next_rip);
+
+	set_pio_exit(vcpu, port, size, in, 1);
+	if (in) {
+		vcpu->completion = HWVIRT_COMPLETE_PIO_IN;
+		vcpu->completion_next_rip = next_rip;
+	} else {
+		memcpy(pio_data(vcpu), &vcpu->regs[HW_RAX], size);
+		vcpu->rip = next_rip;
+	}
+	return HWVIRT_USER;
+}
+
+/* ------------------------------------------------------------------------
+ * MMIO
+ *
+ * An access to guest-physical memory that no slot backs (or a write to a
+ * read-only slot).  The instruction is decoded and emulated; each access
+ * to MMIO is an exit to userspace.  Emulation restarts from the decoded
+ * instruction after userspace answers a read (the answer is kept in
+ * vcpu->mmio_read_*), so every instruction does its reads first and its
+ * register updates last.
+ */
+
+struct emul {
+	struct hwvirt_vcpu *vcpu;
+	struct hw_insn *insn;
+	u64 fault_gpa;
+	bool have_read;			/* userspace answered the read */
+	u64 read_value;
+};
+
+/* Read size bytes at gpa: RAM directly, MMIO through userspace. */
+static int emul_read(struct emul *e, u64 gpa, unsigned int size, u64 *val)
+{
+	struct hwvirt_vcpu *vcpu = e->vcpu;
+	int r;
+
+	*val = 0;
+	r = hwvirt_read_gpa(vcpu->vm, gpa, val, size);
+	if (r <= 0)
+		return r ? -EFAULT : 0;
+	if (e->have_read) {
+		*val = e->read_value;
+		return 0;
+	}
+	vcpu->run->exit_reason = HWVIRT_EXIT_MMIO;
+	vcpu->run->mmio.phys_addr = gpa;
+	vcpu->run->mmio.len = size;
+	vcpu->run->mmio.is_write = 0;
+	memset(vcpu->run->mmio.data, 0, sizeof(vcpu->run->mmio.data));
+	vcpu->completion = HWVIRT_COMPLETE_MMIO;
+	vcpu->mmio_read_gpa = gpa;
+	vcpu->mmio_read_len = size;
+	return 1;
+}
+
+/* Write size bytes at gpa: RAM directly (1 == exit to userspace). */
+static int emul_write(struct emul *e, u64 gpa, unsigned int size, u64 val)
+{
+	struct hwvirt_run *run = e->vcpu->run;
+	int r = hwvirt_write_gpa(e->vcpu->vm, gpa, &val, size);
+
+	if (r <= 0)
+		return r ? -EFAULT : 0;
+	run->exit_reason = HWVIRT_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = size;
+	run->mmio.is_write = 1;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memcpy(run->mmio.data, &val, size);
+	return 1;
+}
+
+/* Translate a string operand; 1 means a #PF was queued. */
+static int emul_string_gpa(struct emul *e, int seg, int reg, bool write,
+			   u64 *gpa)
+{
+	struct hwvirt_vcpu *vcpu = e->vcpu;
+	u64 off = vcpu->regs[reg] & addr_mask(e->insn->addrsize);
+	u64 lin = linear_address(vcpu, seg, off, e->insn->mode);
+	u32 access = (write ? HV_PF_WRITE : 0) |
+		     (hwvirt_backend->get_cpl(vcpu) == 3 ? HV_PF_USER : 0);
+	u32 err;
+	int r = hwvirt_gva_to_gpa(vcpu, lin, access, gpa, &err);
+
+	if (r > 0)
+		hwvirt_queue_pf(vcpu, lin, err);
+	return r;
+}
+
+/* The register operand of insn (ModRM reg, or rAX for moffs forms). */
+static u64 reg_operand(struct emul *e, unsigned int size)
+{
+	return hw_reg_read(e->vcpu->regs, e->insn->reg_operand, size,
+			   e->insn->reg_is_high_byte);
+}
+
+static void set_reg_operand(struct emul *e, unsigned int size, u64 val)
+{
+	hw_reg_write(e->vcpu->regs, e->insn->reg_operand, size,
+		     e->insn->reg_is_high_byte, val);
+}
+
+/*
+ * Run the instruction.  Returns 0 when it completed in the kernel, 1 when
+ * an MMIO exit is set up (for a write, the instruction is complete; for a
+ * read, emulation restarts when userspace answers), -EOPNOTSUPP for what
+ * we do not emulate, -EFAULT for unreachable memory.
+ */
+static int emulate(struct emul *e)
+{
+	struct hwvirt_vcpu *vcpu = e->vcpu;
+	struct hw_insn *insn = e->insn;
+	unsigned int size = insn->opsize;
+	u64 next_rip = vcpu->rip + insn->len;
+	u64 mem, src, res, rflags = vcpu->rflags, src_gpa, dst_gpa;
+	bool rep_left = false;
+	int r = 0;
+
+	if (insn->mode != HW_MODE_64)
+		next_rip &= 0xffffffffULL;
+
+	switch (insn->op) {
+	case HW_OP_MOV_STORE:
+		src = insn->has_imm ? insn->imm : reg_operand(e, size);
+		r = emul_write(e, e->fault_gpa, size, src);
+		break;
+	case HW_OP_MOV_LOAD:
+		r = emul_read(e, e->fault_gpa, size, &mem);
+		if (r)
+			return r;
+		set_reg_operand(e, size, mem);
+		break;
+	case HW_OP_MOVZX:
+	case HW_OP_MOVSX:
+		r = emul_read(e, e->fault_gpa, insn->src_size, &mem);
+		if (r)
+			return r;
+		if (insn->op == HW_OP_MOVSX)
+			mem = hw_sign_extend(mem, insn->src_size);
+		set_reg_operand(e, size, mem);
+		break;
+	case HW_OP_TEST:
+		r = emul_read(e, e->fault_gpa, size, &mem);
+		if (r)
+			return r;
+		src = insn->has_imm ? insn->imm : reg_operand(e, size);
+		hw_test_flags(size, mem, src, &rflags);
+		break;
+	case HW_OP_ALU:
+		r = emul_read(e, e->fault_gpa, size, &mem);
+		if (r)
+			return r;
+		src = insn->has_imm ? insn->imm : reg_operand(e, size);
+		if (!insn->mem_is_dst) {
+			/* reg op= mem */
+			res = hw_alu(insn->alu, size, reg_operand(e, size), mem,
+				     &rflags);
+			if (insn->alu != HW_ALU_CMP)
+				set_reg_operand(e, size, res);
+			break;
+		}
+		res = hw_alu(insn->alu, size, mem, src, &rflags);
+		if (insn->alu != HW_ALU_CMP)
+			r = emul_write(e, e->fault_gpa, size, res);
+		break;
+	case HW_OP_XCHG:
+		r = emul_read(e, e->fault_gpa, size, &mem);
+		if (r)
+			return r;
+		src = reg_operand(e, size);
+		r = emul_write(e, e->fault_gpa, size, src);
+		if (r < 0)
+			return r;
+		set_reg_operand(e, size, mem);
+		break;
+	case HW_OP_STOS:
+	case HW_OP_MOVS:
+	case HW_OP_LODS:
+		if (insn->rep &&
+		    !(vcpu->regs[HW_RCX] & addr_mask(insn->addrsize))) {
+			next_rip = vcpu->rip + insn->len;
+			break;
+		}
+		if (insn->op == HW_OP_STOS) {
+			src = hw_reg_read(vcpu->regs, HW_RAX, size, false);
+		} else {
+			r = emul_string_gpa(e, insn->mem_seg, HW_RSI, false,
+					    &src_gpa);
+			if (r)
+				return r < 0 ? r : 0;
+			r = emul_read(e, src_gpa, size, &src);
+			if (r)
+				return r;
+		}
+		if (insn->op == HW_OP_LODS) {
+			hw_reg_write(vcpu->regs, HW_RAX, size, false, src);
+		} else {
+			r = emul_string_gpa(e, HW_ES, HW_RDI, true, &dst_gpa);
+			if (r)
+				return r < 0 ? r : 0;
+			r = emul_write(e, dst_gpa, size, src);
+			if (r < 0)
+				return r;
+		}
+		{
+			s64 delta = (rflags & HW_FLAG_DF) ? -(s64)size : size;
+
+			if (insn->op != HW_OP_LODS)
+				add_addr_reg(vcpu, HW_RDI, insn->addrsize, delta);
+			if (insn->op != HW_OP_STOS)
+				add_addr_reg(vcpu, HW_RSI, insn->addrsize, delta);
+		}
+		if (insn->rep) {
+			add_addr_reg(vcpu, HW_RCX, insn->addrsize, -1);
+			rep_left = vcpu->regs[HW_RCX] & addr_mask(insn->addrsize);
+		}
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (r < 0)
+		return r;
+	vcpu->rflags = rflags;
+	if (!rep_left)
+		vcpu->rip = next_rip;
+	return r;
+}
+
+int hwvirt_handle_mmio(struct hwvirt_vcpu *vcpu, u64 gpa)
+{
+	struct emul e = {
+		.vcpu = vcpu, .insn = &vcpu->completion_insn, .fault_gpa = gpa,
+	};
+	int r;
+
+	vcpu->stat[HWVIRT_STAT_EXIT_MMIO]++;
+	r = fetch_and_decode(vcpu, e.insn);
+	if (r)
+		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
+					     0, 0, gpa, gpa);
+	vcpu->mmio_fault_gpa = gpa;
+	r = emulate(&e);
+	if (r == -EOPNOTSUPP)
+		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
+					     0, 0, gpa, gpa);
+	if (r < 0)
+		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_MEMORY,
+					     0, 0, gpa, gpa);
+	if (r == 0)
+		vcpu->completion = HWVIRT_COMPLETE_NONE;
+	return r ? HWVIRT_USER : HWVIRT_RESUME;
+}
+
+/*
+ * At HWVIRT_RUN: finish what the last exit left to userspace.  Returns 0,
+ * or HWVIRT_USER when the completion itself exits again (an emulated
+ * instruction with a second MMIO access).
+ */
+int hwvirt_complete_userspace(struct hwvirt_vcpu *vcpu)
+{
+	struct hwvirt_run *run = vcpu->run;
+	enum hwvirt_pending_completion c = vcpu->completion;
+	u64 val = 0;
+	int r;
+
+	vcpu->completion = HWVIRT_COMPLETE_NONE;
+	switch (c) {
+	case HWVIRT_COMPLETE_NONE:
+		return 0;
+	case HWVIRT_COMPLETE_PIO_IN:
+		memcpy(&val, pio_data(vcpu), run->io.size);
+		hw_reg_write(vcpu->regs, HW_RAX, run->io.size, false, val);
+		vcpu->rip = vcpu->completion_next_rip;
+		return 0;
+	case HWVIRT_COMPLETE_PIO_STRING:
+		return complete_string_pio(vcpu);
+	case HWVIRT_COMPLETE_MMIO: {
+		struct emul e = {
+			.vcpu = vcpu, .insn = &vcpu->completion_insn,
+			.fault_gpa = vcpu->mmio_fault_gpa,
+			.have_read = true,
+		};
+
+		memcpy(&e.read_value, run->mmio.data,
+		       min_t(u32, vcpu->mmio_read_len, 8));
+		r = emulate(&e);
+		if (r < 0)
+			return hwvirt_internal_error(vcpu,
+						     HWVIRT_INTERNAL_EMULATION,
+						     0, 0, e.fault_gpa,
+						     e.fault_gpa);
+		return r ? HWVIRT_USER : 0;
+	}
+	}
+	return 0;
+}
+
+void hwvirt_fill_run(struct hwvirt_vcpu *vcpu)
+{
+	struct hwvirt_run *run = vcpu->run;
+
+	run->if_flag = !!(vcpu->rflags & HV_RFLAGS_IF);
+	run->ready_for_interrupt_injection = hwvirt_interruptible(vcpu) &&
+					     !vcpu->irq.pending &&
+					     !vcpu->exception.pending;
+	run->cr8 = hwvirt_backend->get_cr(vcpu, 8);
+	run->apic_base = vcpu->apic_base;
+}

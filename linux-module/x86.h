@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hwvirt: x86 semantics shared by the backends (x86.c) and the TDP MMU
+ * (tdp.c), and the core functions backends call.
+ */
+#ifndef HWVIRT_X86_H
+#define HWVIRT_X86_H
+
+#include "hwvirt_int.h"
+
+/*
+ * Exit handlers return HWVIRT_RESUME to enter the guest again,
+ * HWVIRT_USER when run->exit_reason is set for userspace, or a negative
+ * errno.
+ */
+#define HWVIRT_USER		0
+#define HWVIRT_RESUME		1
+
+/* x86 architectural bits the core uses (SDM/APM volume 3/2). */
+#define HV_CR0_PE		(1ULL << 0)
+#define HV_CR0_WP		(1ULL << 16)
+#define HV_CR0_PG		(1ULL << 31)
+#define HV_CR4_PSE		(1ULL << 4)
+#define HV_CR4_PAE		(1ULL << 5)
+#define HV_CR4_OSXSAVE	(1ULL << 18)
+#define HV_EFER_LME	(1ULL << 8)
+#define HV_EFER_LMA	(1ULL << 10)
+#define HV_EFER_NXE	(1ULL << 11)
+#define HV_RFLAGS_IF	(1ULL << 9)
+#define HV_RFLAGS_VM	(1ULL << 17)
+#define HV_RFLAGS_FIXED	(1ULL << 1)
+
+#define HV_VEC_DE		0
+#define HV_VEC_NMI		2
+#define HV_VEC_UD		6
+#define HV_VEC_DF		8
+#define HV_VEC_GP		13
+#define HV_VEC_PF		14
+
+/* Page-fault error code bits. */
+#define HV_PF_PRESENT		(1U << 0)
+#define HV_PF_WRITE		(1U << 1)
+#define HV_PF_USER		(1U << 2)
+#define HV_PF_FETCH		(1U << 4)
+
+/* Set-up at load: host XCR0, what guests may use. */
+int hwvirt_x86_setup(void);
+extern u64 hwvirt_host_xcr0;
+extern u64 hwvirt_supported_xcr0;
+
+/* HWVIRT_GET_SUPPORTED_CPUID: fills entries, returns how many. */
+int hwvirt_supported_cpuid(struct hwvirt_cpuid_entry *e, int max);
+
+/* The CPU mode of the guest's current code segment. */
+enum hw_cpu_mode hwvirt_cpu_mode(struct hwvirt_vcpu *vcpu);
+
+/* CPUID for the guest, from its table; sets RAX..RDX. */
+void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu);
+
+/* MSRs, for the guest (from_guest) and for userspace: 0 or -ENOENT. */
+int hwvirt_get_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data);
+int hwvirt_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
+		   bool from_guest);
+
+/* XSETBV from the guest: 0, or -EINVAL for #GP. */
+int hwvirt_set_xcr0(struct hwvirt_vcpu *vcpu, u64 xcr0);
+
+/*
+ * Guest-physical memory through the memory slots: 0, 1 if some of the
+ * range is not RAM (MMIO), -EFAULT if userspace memory is unreachable.
+ */
+int hwvirt_read_gpa(struct hwvirt_vm *vm, u64 gpa, void *buf,
+		    unsigned int len);
+int hwvirt_write_gpa(struct hwvirt_vm *vm, u64 gpa, const void *buf,
+		     unsigned int len);
+
+/*
+ * Translate a guest linear address with the guest's page tables.
+ * access is HV_PF_WRITE/USER/FETCH.  0 on success; 1 if the guest would
+ * fault (*pf_error set); -EFAULT if a page table is unreachable.
+ */
+int hwvirt_gva_to_gpa(struct hwvirt_vcpu *vcpu, u64 gva, u32 access,
+		      u64 *gpa, u32 *pf_error);
+
+/* Events. */
+void hwvirt_queue_exception(struct hwvirt_vcpu *vcpu, u8 vector,
+			    bool has_error, u32 error_code);
+void hwvirt_queue_pf(struct hwvirt_vcpu *vcpu, u64 addr, u32 error_code);
+
+/* What to inject at the next entry (see x86.c). */
+enum hwvirt_inject {
+	HWVIRT_INJECT_NONE,
+	HWVIRT_INJECT_EXCEPTION,	/* vcpu->exception */
+	HWVIRT_INJECT_NMI,
+	HWVIRT_INJECT_IRQ,		/* vcpu->irq */
+};
+enum hwvirt_inject hwvirt_next_event(struct hwvirt_vcpu *vcpu,
+				     bool *want_irq_window);
+bool hwvirt_interruptible(struct hwvirt_vcpu *vcpu);
+/* An event the CPU did not deliver (EXITINTINFO): deliver it again. */
+void hwvirt_requeue_event(struct hwvirt_vcpu *vcpu, int type, u8 vector,
+			  bool has_error, u32 error_code);
+#define HWVIRT_EVENT_TYPE_IRQ		0
+#define HWVIRT_EVENT_TYPE_NMI		1
+#define HWVIRT_EVENT_TYPE_EXCEPTION	2
+
+/* Exits the core handles for every backend. */
+int hwvirt_skip_insn(struct hwvirt_vcpu *vcpu);
+int hwvirt_handle_pio(struct hwvirt_vcpu *vcpu, u16 port, unsigned int size,
+		      bool in, bool string, u64 next_rip);
+int hwvirt_handle_mmio(struct hwvirt_vcpu *vcpu, u64 gpa);
+int hwvirt_complete_userspace(struct hwvirt_vcpu *vcpu);
+int hwvirt_internal_error(struct hwvirt_vcpu *vcpu, u32 suberror,
+			  u64 exit_code, u64 info1, u64 info2, u64 gpa);
+
+/* Fill the exit-independent fields of the run page before returning. */
+void hwvirt_fill_run(struct hwvirt_vcpu *vcpu);
+
+/* The MMU (tdp.c). */
+int hwvirt_tdp_init(struct hwvirt_vm *vm);
+void hwvirt_tdp_destroy(struct hwvirt_vm *vm);
+int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write);
+void hwvirt_tdp_zap_gfn_range(struct hwvirt_vm *vm, u64 start, u64 end);
+
+/* Memory slots (memslot.c). */
+const struct hwvirt_slot *hwvirt_slot_find(struct hwvirt_slots *slots,
+					   u64 gfn);
+int hwvirt_set_memslot(struct hwvirt_vm *vm,
+		       const struct hwvirt_memslot *req);
+void hwvirt_slots_free(struct hwvirt_vm *vm);
+
+/* VMs (vm.c) and vCPUs (vcpu.c). */
+int hwvirt_vm_create(const struct hwvirt_vm_config *cfg);
+void hwvirt_vm_put(struct hwvirt_vm *vm);
+int hwvirt_vcpu_create(struct hwvirt_vm *vm, unsigned long id);
+void hwvirt_vcpu_free(struct hwvirt_vcpu *vcpu);
+void hwvirt_request_all(struct hwvirt_vm *vm, int req);
+extern struct dentry *hwvirt_debugfs_root;
+
+#endif /* HWVIRT_X86_H */

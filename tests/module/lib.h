@@ -1,0 +1,85 @@
+/*
+ * Helpers for the module selftests: a VM with one memory slot, vCPUs in
+ * real, protected or long mode, guest code from guest.S, TAP output.
+ *
+ * This work is licensed under the terms of the GNU GPL, version 2 or later.
+ */
+#ifndef HWVIRT_TEST_LIB_H
+#define HWVIRT_TEST_LIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/hwvirt.h>
+
+#define GUEST_CODE	0x1000		/* where blobs are copied */
+#define GUEST_PT	0x10000		/* long-mode page tables */
+#define GUEST_GDT	0x8000
+
+struct tvm {
+	int sys;			/* /dev/hwvirt */
+	int fd;				/* the VM */
+	uint8_t *mem;			/* slot 0 at gpa 0 */
+	size_t mem_size;
+};
+
+struct tvcpu {
+	struct tvm *vm;
+	int fd;
+	struct hwvirt_run *run;
+};
+
+/* Guest code in guest.S. */
+#define DECLARE_BLOB(name) extern const uint8_t name[], name##_end[]
+DECLARE_BLOB(guest_pio);
+DECLARE_BLOB(guest_mmio);
+DECLARE_BLOB(guest_cpuid);
+DECLARE_BLOB(guest_spin);
+DECLARE_BLOB(guest_peek);
+DECLARE_BLOB(guest_string);
+DECLARE_BLOB(guest_bench_cpuid);
+DECLARE_BLOB(guest_bench_pio);
+DECLARE_BLOB(guest_prot);
+DECLARE_BLOB(guest_triple);
+DECLARE_BLOB(guest_long);
+#define BLOB_SIZE(name) ((size_t)(name##_end - name))
+
+extern int test_failed;
+
+/* TAP: one result line; check() is ok/not ok from a condition. */
+void ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void not_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define check(cond, ...) do { if (cond) ok(__VA_ARGS__); else not_ok(__VA_ARGS__); } while (0)
+
+/* Die with a message if a set-up step fails (not a test result). */
+void fail_setup(const char *what) __attribute__((noreturn));
+
+int open_dev(void);
+int tvm_create(struct tvm *vm, size_t mem_size);
+void tvm_destroy(struct tvm *vm);
+int tvcpu_create(struct tvm *vm, struct tvcpu *v, int id);
+void tvcpu_close(struct tvcpu *v);
+
+void load_blob(struct tvm *vm, const uint8_t *start, const uint8_t *end);
+
+/* Modes: the state to run code at GUEST_CODE. */
+void set_real_mode(struct tvcpu *v);
+void set_prot_mode(struct tvcpu *v);
+void set_long_mode(struct tvcpu *v);
+
+/* HWVIRT_RUN: the exit reason, or -errno. */
+int run(struct tvcpu *v);
+const char *exit_name(int reason);
+
+/* Expect an exit: returns 1 and reports ok/not ok under what. */
+int expect_io(struct tvcpu *v, const char *what, int dir, int port, int size,
+	      uint32_t data);
+int expect_mmio(struct tvcpu *v, const char *what, int is_write,
+		uint64_t gpa, int len, uint64_t data);
+int expect_exit(struct tvcpu *v, const char *what, int reason);
+
+uint64_t io_data(struct tvcpu *v);
+void set_io_data(struct tvcpu *v, uint32_t val);
+
+#endif

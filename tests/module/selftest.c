@@ -1,0 +1,593 @@
+/*
+ * hwvirt-selftest: drive /dev/hwvirt directly with tiny guests, no QEMU.
+ * Prints TAP lines; exits non-zero if anything failed.
+ *
+ *   hwvirt-selftest [TEST...]     the named tests, or all
+ *   hwvirt-selftest spin          a VM that runs forever (for kill tests)
+ *
+ * This work is licensed under the terms of the GNU GPL, version 2 or later.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib.h"
+
+/* 512 KiB of RAM at 0: 0xa0000 and up is MMIO. */
+#define MEM_SIZE	(512 << 10)
+
+static void new_vm(struct tvm *vm, struct tvcpu *v)
+{
+	int r = tvm_create(vm, MEM_SIZE);
+
+	if (r) {
+		errno = -r;
+		fail_setup("create a VM");
+	}
+	r = tvcpu_create(vm, v, 0);
+	if (r) {
+		errno = -r;
+		fail_setup("create a vCPU");
+	}
+}
+
+static void done_vm(struct tvm *vm, struct tvcpu *v)
+{
+	tvcpu_close(v);
+	tvm_destroy(vm);
+}
+
+static void test_api(void)
+{
+	struct hwvirt_info info;
+	struct {
+		struct hwvirt_cpuid hdr;
+		struct hwvirt_cpuid_entry e[256];
+	} cpuid;
+	int fd = open_dev();
+
+	check(ioctl(fd, HWVIRT_GET_API_VERSION, 0) == HWVIRT_API_VERSION,
+	      "api: HWVIRT_GET_API_VERSION is %d", HWVIRT_API_VERSION);
+	check(ioctl(fd, HWVIRT_GET_API_VERSION, 1) == -1 && errno == EINVAL,
+	      "api: HWVIRT_GET_API_VERSION with an argument: EINVAL");
+	check(!ioctl(fd, HWVIRT_GET_INFO, &info) &&
+	      info.api_version == HWVIRT_API_VERSION &&
+	      info.backend == HWVIRT_BACKEND_SVM &&
+	      (info.caps & HWVIRT_CAP_TDP) && info.max_vcpus >= 1 &&
+	      info.max_memslots >= 8 && info.backend_desc[0],
+	      "api: HWVIRT_GET_INFO: SVM with TDP (%s)", info.backend_desc);
+	check(ioctl(fd, HWVIRT_GET_VCPU_MMAP_SIZE, 0) == 4096,
+	      "api: HWVIRT_GET_VCPU_MMAP_SIZE is a page");
+	cpuid.hdr.nent = 1;
+	cpuid.hdr.pad = 0;
+	check(ioctl(fd, HWVIRT_GET_SUPPORTED_CPUID, &cpuid) == -1 &&
+	      errno == E2BIG && cpuid.hdr.nent > 1,
+	      "api: HWVIRT_GET_SUPPORTED_CPUID with no room: E2BIG and the count");
+	cpuid.hdr.nent = 256;
+	check(!ioctl(fd, HWVIRT_GET_SUPPORTED_CPUID, &cpuid) &&
+	      cpuid.hdr.nent > 4 && cpuid.e[0].function == 0 &&
+	      !(cpuid.e[1].ecx & (1 << 5)) && (cpuid.e[1].ecx & (1U << 31)),
+	      "api: supported CPUID: %u leaves, no VMX, hypervisor bit",
+	      cpuid.hdr.nent);
+	close(fd);
+}
+
+static void test_pio(void)
+{
+	struct tvm vm;
+	struct tvcpu v;
+
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_pio, guest_pio_end);
+	set_real_mode(&v);
+	expect_io(&v, "pio: real-mode OUT byte", HWVIRT_IO_OUT, 0x10, 1, 0x42);
+	expect_io(&v, "pio: OUT word", HWVIRT_IO_OUT, 0x11, 2, 0x1234);
+	if (expect_io(&v, "pio: IN byte", HWVIRT_IO_IN, 0x12, 1, 0))
+		set_io_data(&v, 0x77);
+	expect_io(&v, "pio: the IN's data reached the guest", HWVIRT_IO_OUT,
+		  0x13, 1, 0x77);
+	expect_io(&v, "pio: OUT dword", HWVIRT_IO_OUT, 0x14, 4, 0x89abcdef);
+	expect_exit(&v, "hlt: HLT exits", HWVIRT_EXIT_HLT);
+	expect_io(&v, "hlt: the guest resumes after HLT", HWVIRT_IO_OUT,
+		  0x15, 1, 0xef);
+	done_vm(&vm, &v);
+}
+
+static void test_mmio(void)
+{
+	struct tvm vm;
+	struct tvcpu v;
+
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_mmio, guest_mmio_end);
+	set_real_mode(&v);
+	expect_mmio(&v, "mmio: word write outside the slots", 1, 0xa0000, 2,
+		    0xbeef);
+	if (expect_mmio(&v, "mmio: byte read", 0, 0xa0001, 1, 0))
+		v.run->mmio.data[0] = 0x5a;
+	expect_io(&v, "mmio: the byte read reached AL", HWVIRT_IO_OUT, 0x20, 1,
+		  0x5a);
+	if (expect_mmio(&v, "mmio: dword read", 0, 0xa0004, 4, 0))
+		memcpy(v.run->mmio.data, "\x44\x33\x22\x11", 4);
+	expect_io(&v, "mmio: the dword read reached EAX", HWVIRT_IO_OUT, 0x21,
+		  4, 0x11223344);
+	if (expect_mmio(&v, "mmio: MOVZX byte read", 0, 0xa0008, 1, 0))
+		v.run->mmio.data[0] = 0xf0;
+	expect_io(&v, "mmio: MOVZX zero-extended", HWVIRT_IO_OUT, 0x22, 4, 0xf0);
+	expect_exit(&v, "mmio: the guest runs on to HLT", HWVIRT_EXIT_HLT);
+	done_vm(&vm, &v);
+}
+
+static void test_string(void)
+{
+	struct hwvirt_run *rp;
+	struct tvm vm;
+	struct tvcpu v;
+	int i, r;
+
+	new_vm(&vm, &v);
+	rp = v.run;
+	load_blob(&vm, guest_string, guest_string_end);
+	memcpy(vm.mem + 0x9100, "hello", 5);
+	set_real_mode(&v);
+
+	r = run(&v);
+	check(r == HWVIRT_EXIT_IO && rp->io.direction == HWVIRT_IO_OUT &&
+	      rp->io.port == 0x80 && rp->io.size == 1 && rp->io.count == 5 &&
+	      !memcmp((uint8_t *)rp + rp->io.data_offset, "hello", 5),
+	      "string: REP OUTSB moves 5 bytes in one exit");
+	r = run(&v);
+	if (r == HWVIRT_EXIT_IO && rp->io.direction == HWVIRT_IO_IN &&
+	    rp->io.port == 0x81 && rp->io.size == 2 && rp->io.count == 3) {
+		ok("string: REP INSW asks for 3 words in one exit");
+		memcpy((uint8_t *)rp + rp->io.data_offset, "AaBbCc", 6);
+	} else {
+		not_ok("string: REP INSW: got %s", exit_name(r));
+	}
+	expect_io(&v, "string: REP INSW left CX at 0", HWVIRT_IO_OUT, 0x82, 2, 0);
+	check(!memcmp(vm.mem + 0x9200, "AaBbCc", 6),
+	      "string: REP INSW stored the words in guest memory");
+	for (i = 0; i < 4; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "string: REP STOSW to MMIO, word %d", i);
+		expect_mmio(&v, what, 1, 0xa0000 + 2 * i, 2, 0x0720);
+	}
+	for (i = 0; i < 3; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "string: REP MOVSB RAM to MMIO, byte %d", i);
+		expect_mmio(&v, what, 1, 0xa0100 + i, 1, "hel"[i]);
+	}
+	expect_io(&v, "string: REP MOVSB advanced DI", HWVIRT_IO_OUT, 0x83, 2,
+		  0x103);
+	expect_exit(&v, "string: HLT", HWVIRT_EXIT_HLT);
+	done_vm(&vm, &v);
+}
+
+static void test_stats(void)
+{
+	struct {
+		struct hwvirt_stats hdr;
+		uint64_t val[HWVIRT_STAT_NR];
+	} st = { .hdr = { .nr = HWVIRT_STAT_NR } };
+	struct tvm vm;
+	struct tvcpu v;
+	int i;
+
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_pio, guest_pio_end);
+	set_real_mode(&v);
+	for (i = 0; i < 3; i++)
+		run(&v);
+	check(!ioctl(vm.fd, HWVIRT_GET_STATS, &st) &&
+	      st.hdr.nr == HWVIRT_STAT_NR &&
+	      st.val[HWVIRT_STAT_EXIT_IO] == 3 &&
+	      st.val[HWVIRT_STAT_EXITS] >= 3 &&
+	      st.val[HWVIRT_STAT_USERSPACE_EXITS] == 3 &&
+	      st.val[HWVIRT_STAT_PAGES_MAPPED] >= 1,
+	      "stats: 3 I/O exits counted (%llu exits, %llu pages mapped)",
+	      (unsigned long long)st.val[HWVIRT_STAT_EXITS],
+	      (unsigned long long)st.val[HWVIRT_STAT_PAGES_MAPPED]);
+	st.hdr.nr = 2;
+	check(!ioctl(vm.fd, HWVIRT_GET_STATS, &st) && st.hdr.nr == 2,
+	      "stats: a shorter buffer gets fewer counters");
+	done_vm(&vm, &v);
+}
+
+/* Guest memory the host takes away: the guest loses it, nothing leaks. */
+static void test_unmap(void)
+{
+	struct hwvirt_memslot slot = { .slot = 0 };
+	struct tvm vm;
+	struct tvcpu v;
+	int r;
+
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_pio, guest_pio_end);
+	set_real_mode(&v);
+	expect_io(&v, "unmap: the guest runs from its memory", HWVIRT_IO_OUT,
+		  0x10, 1, 0x42);
+	/* The slot goes: the same gpa is MMIO now. */
+	check(!ioctl(vm.fd, HWVIRT_SET_MEMSLOT, &slot),
+	      "unmap: deleting the slot under a running guest");
+	r = run(&v);
+	check(r == HWVIRT_EXIT_INTERNAL_ERROR || r == HWVIRT_EXIT_MMIO,
+	      "unmap: the guest's next fetch no longer reaches the old memory (%s)",
+	      exit_name(r));
+	done_vm(&vm, &v);
+
+	/* The host unmaps slot memory the guest used. */
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_pio, guest_pio_end);
+	set_real_mode(&v);
+	expect_io(&v, "unmap: the guest runs again", HWVIRT_IO_OUT, 0x10, 1, 0x42);
+	munmap(vm.mem, vm.mem_size);
+	r = run(&v);
+	check(r == HWVIRT_EXIT_INTERNAL_ERROR &&
+	      v.run->internal.suberror == HWVIRT_INTERNAL_MEMORY,
+	      "unmap: memory munmap()ed by the host: an internal error (%s)",
+	      exit_name(r));
+	vm.mem = NULL;
+	done_vm(&vm, &v);
+}
+
+static void test_cpuid(void)
+{
+	struct {
+		struct hwvirt_cpuid hdr;
+		struct hwvirt_cpuid_entry e[2];
+	} table = {
+		.hdr = { .nent = 2 },
+		.e = {
+			{ .function = 0x40001234, .eax = 0xa1, .ebx = 0xb2,
+			  .ecx = 0xc3, .edx = 0xd4 },
+			{ .function = 7, .index = 1,
+			  .flags = HWVIRT_CPUID_INDEXED, .eax = 0x71 },
+		},
+	};
+	struct hwvirt_regs r;
+	struct tvm vm;
+	struct tvcpu v;
+
+	new_vm(&vm, &v);
+	check(!ioctl(v.fd, HWVIRT_SET_CPUID, &table), "cpuid: HWVIRT_SET_CPUID");
+	load_blob(&vm, guest_cpuid, guest_cpuid_end);
+	set_real_mode(&v);
+	ioctl(v.fd, HWVIRT_GET_REGS, &r);
+	r.rax = 0x40001234;
+	ioctl(v.fd, HWVIRT_SET_REGS, &r);
+	expect_io(&v, "cpuid: EAX from the vCPU's table", HWVIRT_IO_OUT, 0x30, 4, 0xa1);
+	expect_io(&v, "cpuid: EBX", HWVIRT_IO_OUT, 0x31, 4, 0xb2);
+	expect_io(&v, "cpuid: ECX", HWVIRT_IO_OUT, 0x32, 4, 0xc3);
+	expect_io(&v, "cpuid: EDX", HWVIRT_IO_OUT, 0x33, 4, 0xd4);
+	expect_exit(&v, "cpuid: HLT", HWVIRT_EXIT_HLT);
+
+	/* An indexed leaf, and a leaf the table does not have. */
+	set_real_mode(&v);
+	ioctl(v.fd, HWVIRT_GET_REGS, &r);
+	r.rax = 7;
+	r.rcx = 1;
+	ioctl(v.fd, HWVIRT_SET_REGS, &r);
+	expect_io(&v, "cpuid: indexed leaf 7.1", HWVIRT_IO_OUT, 0x30, 4, 0x71);
+	set_real_mode(&v);
+	ioctl(v.fd, HWVIRT_GET_REGS, &r);
+	r.rax = 7;
+	r.rcx = 0;
+	ioctl(v.fd, HWVIRT_SET_REGS, &r);
+	expect_io(&v, "cpuid: a leaf not in the table reads 0", HWVIRT_IO_OUT,
+		  0x30, 4, 0);
+	done_vm(&vm, &v);
+}
+
+static void test_modes(void)
+{
+	struct tvm vm;
+	struct tvcpu v;
+
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_prot, guest_prot_end);
+	set_prot_mode(&v);
+	expect_io(&v, "prot: 32-bit protected mode marker", HWVIRT_IO_OUT, 0x60,
+		  4, 0xc0ffee32);
+	expect_mmio(&v, "prot: MMIO write above 512 MiB", 1, 0x30000000, 4,
+		    0x12345678);
+	expect_exit(&v, "prot: HLT", HWVIRT_EXIT_HLT);
+	done_vm(&vm, &v);
+
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_long, guest_long_end);
+	set_long_mode(&v);
+	expect_io(&v, "long: 64-bit marker, low half", HWVIRT_IO_OUT, 0x70, 4,
+		  0x55667788);
+	expect_io(&v, "long: high half", HWVIRT_IO_OUT, 0x71, 4, 0x11223344);
+	expect_mmio(&v, "long: 8-byte MMIO write above 4 GiB", 1, 0x100000000ULL,
+		    8, 0xfeedfacecafebeefULL);
+	if (expect_mmio(&v, "long: 8-byte MMIO read", 0, 0x100000000ULL, 8, 0))
+		memcpy(v.run->mmio.data, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	expect_io(&v, "long: the read reached RCX", HWVIRT_IO_OUT, 0x72, 4,
+		  0x04030201);
+	expect_exit(&v, "long: HLT", HWVIRT_EXIT_HLT);
+	done_vm(&vm, &v);
+}
+
+static void test_triple_fault(void)
+{
+	struct tvm vm;
+	struct tvcpu v;
+
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_triple, guest_triple_end);
+	set_prot_mode(&v);
+	expect_exit(&v, "shutdown: a triple fault exits SHUTDOWN",
+		    HWVIRT_EXIT_SHUTDOWN);
+	done_vm(&vm, &v);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static void test_signal(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+	struct tvm vm;
+	struct tvcpu v;
+	int r;
+
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_spin, guest_spin_end);
+	set_real_mode(&v);
+	setitimer(ITIMER_REAL, &it, NULL);
+	r = run(&v);
+	check(r == -EINTR && v.run->exit_reason == HWVIRT_EXIT_INTR,
+	      "signal: a signal ends HWVIRT_RUN with EINTR (%s)", exit_name(r));
+	vm.mem[0x9000] = 1;
+	expect_io(&v, "signal: the vCPU resumes where it was", HWVIRT_IO_OUT,
+		  0x40, 1, 0x55);
+
+	/* immediate_exit: no entry at all. */
+	v.run->immediate_exit = 1;
+	r = run(&v);
+	check(r == -EINTR && v.run->exit_reason == HWVIRT_EXIT_INTR,
+	      "signal: immediate_exit returns EINTR without running");
+	v.run->immediate_exit = 0;
+	expect_exit(&v, "signal: then the guest runs on", HWVIRT_EXIT_HLT);
+	done_vm(&vm, &v);
+}
+
+/* ioctl(fd, req, arg) fails with errno e. */
+static void check_errno(int fd, unsigned long req, void *arg, int e,
+			const char *what)
+{
+	int r = ioctl(fd, req, arg);
+
+	if (r == -1 && errno == e)
+		ok("errors: %s: %s", what, strerror(e));
+	else
+		not_ok("errors: %s: got %d (%s), expected %s", what, r,
+		       r < 0 ? strerror(errno) : "success", strerror(e));
+}
+
+static void test_errors(void)
+{
+	struct hwvirt_memslot slot;
+	struct hwvirt_vm_config cfg = { 0 };
+	struct {
+		struct hwvirt_msrs hdr;
+		struct hwvirt_msr_entry e[1];
+	} msrs = { .hdr = { .nmsrs = 100000 } };
+	struct hwvirt_cpuid cpuid = { .nent = 100000 };
+	struct tvm vm;
+	struct tvcpu v;
+	void *hole;
+	int fd, pid, status;
+
+	new_vm(&vm, &v);
+	check_errno(vm.sys, _IO(HWVIRT_IO, 0x7f), NULL, ENOTTY,
+		    "an unknown ioctl on /dev/hwvirt");
+	check_errno(vm.fd, _IO(HWVIRT_IO, 0x7f), NULL, ENOTTY,
+		    "an unknown ioctl on a VM");
+	check_errno(v.fd, _IO(HWVIRT_IO, 0x7f), NULL, ENOTTY,
+		    "an unknown ioctl on a vCPU");
+	check_errno(vm.fd, HWVIRT_RUN, NULL, ENOTTY, "a vCPU ioctl on a VM fd");
+	check_errno(vm.sys, HWVIRT_CREATE_VCPU, NULL, ENOTTY,
+		    "a VM ioctl on the system fd");
+
+	cfg.flags = 1;
+	check_errno(vm.sys, HWVIRT_CREATE_VM, &cfg, EINVAL, "CREATE_VM with flags");
+	cfg.flags = 0;
+	cfg.mmu_mode = 99;
+	check_errno(vm.sys, HWVIRT_CREATE_VM, &cfg, EINVAL,
+		    "CREATE_VM with an unknown MMU mode");
+	check_errno(vm.sys, HWVIRT_CREATE_VM, (void *)16, EFAULT,
+		    "CREATE_VM with a bad pointer");
+	check_errno(vm.fd, HWVIRT_CREATE_VCPU, (void *)100000, EINVAL,
+		    "CREATE_VCPU with a too large id");
+	check_errno(vm.fd, HWVIRT_CREATE_VCPU, (void *)0, EEXIST,
+		    "CREATE_VCPU twice with one id");
+	check_errno(v.fd, HWVIRT_SET_MSRS, &msrs, E2BIG, "SET_MSRS with too many");
+	check_errno(v.fd, HWVIRT_SET_CPUID, &cpuid, E2BIG,
+		    "SET_CPUID with too many");
+	check_errno(v.fd, HWVIRT_GET_REGS, (void *)16, EFAULT,
+		    "GET_REGS to a bad pointer");
+
+	/* Memory slots. */
+	slot = (struct hwvirt_memslot) { .slot = 1, .guest_phys_addr = 0x40000,
+		.memory_size = 4096, .userspace_addr = (uintptr_t)vm.mem };
+	check_errno(vm.fd, HWVIRT_SET_MEMSLOT, &slot, EEXIST,
+		    "a slot overlapping another");
+	slot.guest_phys_addr = 0x10000000 + 12;
+	check_errno(vm.fd, HWVIRT_SET_MEMSLOT, &slot, EINVAL,
+		    "an unaligned slot address");
+	slot.guest_phys_addr = 0x10000000;
+	slot.memory_size = 100;
+	check_errno(vm.fd, HWVIRT_SET_MEMSLOT, &slot, EINVAL,
+		    "an unaligned slot size");
+	slot.memory_size = 4096;
+	slot.userspace_addr = (uintptr_t)vm.mem + 1;
+	check_errno(vm.fd, HWVIRT_SET_MEMSLOT, &slot, EINVAL,
+		    "an unaligned userspace address");
+	hole = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(hole, 8192);
+	slot.userspace_addr = (uintptr_t)hole;
+	slot.memory_size = 8192;
+	check_errno(vm.fd, HWVIRT_SET_MEMSLOT, &slot, EFAULT,
+		    "a slot over unmapped userspace memory");
+	slot.userspace_addr = 0xffff800000000000ULL;
+	check_errno(vm.fd, HWVIRT_SET_MEMSLOT, &slot, EINVAL,
+		    "a slot over kernel addresses");
+	slot.slot = 5000;
+	slot.userspace_addr = (uintptr_t)vm.mem;
+	check_errno(vm.fd, HWVIRT_SET_MEMSLOT, &slot, EINVAL,
+		    "a slot number out of range");
+	slot = (struct hwvirt_memslot) { .slot = 7 };
+	check_errno(vm.fd, HWVIRT_SET_MEMSLOT, &slot, ENOENT,
+		    "deleting a slot that does not exist");
+	slot = (struct hwvirt_memslot) { .slot = 0, .memory_size = 8192,
+		.userspace_addr = (uintptr_t)vm.mem };
+	check_errno(vm.fd, HWVIRT_SET_MEMSLOT, &slot, EINVAL,
+		    "resizing a slot");
+	slot.flags = 0x80;
+	check_errno(vm.fd, HWVIRT_SET_MEMSLOT, &slot, EINVAL,
+		    "unknown slot flags");
+
+	check(mmap(NULL, 4096, PROT_READ, MAP_SHARED, v.fd, 4096) == MAP_FAILED,
+	      "errors: mmap of the vCPU beyond the run page fails");
+
+	/* A VM fd is for its creator's address space only. */
+	pid = fork();
+	if (pid == 0) {
+		struct hwvirt_regs r;
+
+		_exit(ioctl(v.fd, HWVIRT_GET_REGS, &r) == -1 && errno == EIO ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "errors: a vCPU fd used from another process: EIO");
+
+	/* The VM fd closed: the vCPU keeps the VM alive; the fd is gone. */
+	fd = vm.fd;
+	close(fd);
+	vm.fd = -1;
+	check(ioctl(fd, HWVIRT_CREATE_VCPU, 1) == -1 && errno == EBADF,
+	      "errors: the closed VM fd: EBADF");
+	load_blob(&vm, guest_pio, guest_pio_end);
+	set_real_mode(&v);
+	expect_io(&v, "errors: a vCPU still runs after its VM fd is closed",
+		  HWVIRT_IO_OUT, 0x10, 1, 0x42);
+	done_vm(&vm, &v);
+}
+
+/* Two VMs at once, in two threads: each sees only its own memory. */
+struct twin {
+	struct tvm vm;
+	struct tvcpu v;
+	uint8_t tag;
+	int good;
+};
+
+static void *twin_thread(void *arg)
+{
+	struct twin *t = arg;
+	int i;
+
+	t->good = 1;
+	for (i = 0; i < 200; i++) {
+		set_real_mode(&t->v);
+		/* The guest reads the byte at 0x7000 of its own memory. */
+		if (run(&t->v) != HWVIRT_EXIT_IO || io_data(&t->v) != t->tag) {
+			t->good = 0;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void test_two_vms(void)
+{
+	struct twin a = { .tag = 0xaa }, b = { .tag = 0xbb };
+	pthread_t ta, tb;
+
+	new_vm(&a.vm, &a.v);
+	new_vm(&b.vm, &b.v);
+	load_blob(&a.vm, guest_peek, guest_peek_end);
+	load_blob(&b.vm, guest_peek, guest_peek_end);
+	a.vm.mem[0x7000] = a.tag;
+	b.vm.mem[0x7000] = b.tag;
+	pthread_create(&ta, NULL, twin_thread, &a);
+	pthread_create(&tb, NULL, twin_thread, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	check(a.good && b.good,
+	      "two VMs: 200 runs each, concurrently, each sees its own memory");
+	done_vm(&a.vm, &a.v);
+	done_vm(&b.vm, &b.v);
+}
+
+/* A guest that never exits: for the kill -9 test of the lab. */
+static __attribute__((noreturn)) int spin_forever(void)
+{
+	struct tvm vm;
+	struct tvcpu v;
+
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_spin, guest_spin_end);
+	set_real_mode(&v);
+	printf("spinning\n");
+	fflush(stdout);
+	for (;;)
+		run(&v);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	{ "api", test_api },
+	{ "pio", test_pio },
+	{ "mmio", test_mmio },
+	{ "string", test_string },
+	{ "stats", test_stats },
+	{ "unmap", test_unmap },
+	{ "cpuid", test_cpuid },
+	{ "modes", test_modes },
+	{ "shutdown", test_triple_fault },
+	{ "signal", test_signal },
+	{ "errors", test_errors },
+	{ "two-vms", test_two_vms },
+};
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+	int a;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "spin"))
+		return spin_forever();
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		int want = argc == 1;
+
+		for (a = 1; a < argc; a++)
+			if (!strcmp(argv[a], tests[i].name))
+				want = 1;
+		if (want)
+			tests[i].fn();
+	}
+	return test_failed;
+}
