@@ -1,0 +1,297 @@
+/*
+ * Unit tests of the instruction decoder and emulator helpers
+ * (linux-module/emulate.c), built in userspace.  The arithmetic flags are
+ * checked against this machine's own CPU.
+ *
+ * This work is licensed under the terms of the GNU GPL, version 2 or later.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emulate.h"
+
+static int failed, passed;
+
+static void result(int good, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf(good ? "ok - " : "not ok - ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (good)
+		passed++;
+	else
+		failed++;
+}
+
+struct dcase {
+	const char *name;
+	enum hw_cpu_mode mode;
+	const char *bytes;	/* hex */
+	int len, op, opsize, addrsize;
+	int base, index, scale;
+	long long disp;
+	int reg, mem_seg;
+	unsigned long long imm;
+};
+
+#define NONE -1
+
+static const struct dcase dcases[] = {
+	/* name, mode, bytes, len, op, opsize, addrsize, base, index, scale, disp, reg, seg, imm */
+	{ "mov [rbx],eax", HW_MODE_64, "8903", 2, HW_OP_MOV_STORE, 4, 8, HW_RBX, NONE, 1, 0, HW_RAX, HW_DS, 0 },
+	{ "mov [rbx+8],rax", HW_MODE_64, "48894308", 4, HW_OP_MOV_STORE, 8, 8, HW_RBX, NONE, 1, 8, HW_RAX, HW_DS, 0 },
+	{ "mov r9d,[r12+r13*4-0x10]", HW_MODE_64, "478b4cacf0", 5, HW_OP_MOV_LOAD, 4, 8, HW_R12, HW_R13, 4, -16, HW_R9, HW_DS, 0 },
+	{ "mov [rip+0x100],ecx", HW_MODE_64, "890d00010000", 6, HW_OP_MOV_STORE, 4, 8, NONE, NONE, 1, 0x100, HW_RCX, HW_DS, 0 },
+	{ "mov dword [rax],imm", HW_MODE_64, "c70078563412", 6, HW_OP_MOV_STORE, 4, 8, HW_RAX, NONE, 1, 0, 0, HW_DS, 0x12345678 },
+	{ "mov qword [rax],-1", HW_MODE_64, "48c700ffffffff", 7, HW_OP_MOV_STORE, 8, 8, HW_RAX, NONE, 1, 0, 0, HW_DS, 0xffffffffffffffffULL },
+	{ "mov byte [rbp],0x5a", HW_MODE_64, "c645005a", 4, HW_OP_MOV_STORE, 1, 8, HW_RBP, NONE, 1, 0, 0, HW_DS, 0x5a },
+	{ "movzx eax,word [rdi]", HW_MODE_64, "0fb707", 3, HW_OP_MOVZX, 4, 8, HW_RDI, NONE, 1, 0, HW_RAX, HW_DS, 0 },
+	{ "movsxd rax,[rsi]", HW_MODE_64, "486306", 3, HW_OP_MOVSX, 8, 8, HW_RSI, NONE, 1, 0, HW_RAX, HW_DS, 0 },
+	{ "mov fs:[rax],ebx", HW_MODE_64, "648918", 3, HW_OP_MOV_STORE, 4, 8, HW_RAX, NONE, 1, 0, HW_RBX, HW_FS, 0 },
+	{ "mov eax,[disp32] (sib)", HW_MODE_64, "8b042500100000", 7, HW_OP_MOV_LOAD, 4, 8, NONE, NONE, 1, 0x1000, HW_RAX, HW_DS, 0 },
+	{ "or [rdx],esi", HW_MODE_64, "0932", 2, HW_OP_ALU, 4, 8, HW_RDX, NONE, 1, 0, HW_RSI, HW_DS, 0 },
+	{ "and dword [rcx],0xfffffffe", HW_MODE_64, "8321fe", 3, HW_OP_ALU, 4, 8, HW_RCX, NONE, 1, 0, 4, HW_DS, 0xfffffffffffffffeULL },
+	{ "test byte [rax],1", HW_MODE_64, "f60001", 3, HW_OP_TEST, 1, 8, HW_RAX, NONE, 1, 0, 0, HW_DS, 1 },
+	{ "xchg [rbx],ecx", HW_MODE_64, "870b", 2, HW_OP_XCHG, 4, 8, HW_RBX, NONE, 1, 0, HW_RCX, HW_DS, 0 },
+	{ "lock or [rbx],eax", HW_MODE_64, "f00903", 3, HW_OP_ALU, 4, 8, HW_RBX, NONE, 1, 0, HW_RAX, HW_DS, 0 },
+	{ "mov [rsp+8],eax", HW_MODE_64, "89442408", 4, HW_OP_MOV_STORE, 4, 8, HW_RSP, NONE, 1, 8, HW_RAX, HW_DS, 0 },
+	{ "mov ax,[bx+si+2] (16)", HW_MODE_16, "8b4002", 3, HW_OP_MOV_LOAD, 2, 2, HW_RBX, HW_RSI, 1, 2, HW_RAX, HW_DS, 0 },
+	{ "mov [bp-2],al (16)", HW_MODE_16, "8846fe", 3, HW_OP_MOV_STORE, 1, 2, HW_RBP, NONE, 1, -2, HW_RAX, HW_SS, 0 },
+	{ "mov word [0x1234],0xbeef (16)", HW_MODE_16, "c7063412efbe", 6, HW_OP_MOV_STORE, 2, 2, NONE, NONE, 1, 0x1234, 0, HW_DS, 0xffffffffffffbeefULL },
+	{ "mov eax,[4] o32 (16)", HW_MODE_16, "66a10400", 4, HW_OP_MOV_LOAD, 4, 2, NONE, NONE, 1, 4, HW_RAX, HW_DS, 0 },
+	{ "movzx ebx,byte [8] (16)", HW_MODE_16, "660fb61e0800", 6, HW_OP_MOVZX, 4, 2, NONE, NONE, 1, 8, HW_RBX, HW_DS, 0 },
+	{ "mov es:[di],ax a32 (16)", HW_MODE_16, "266789 07", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ "rep stosw (16)", HW_MODE_16, "f3ab", 2, HW_OP_STOS, 2, 2, NONE, NONE, 0, 0, 0, HW_DS, 0 },
+	{ "rep movsb (32)", HW_MODE_32, "f3a4", 2, HW_OP_MOVS, 1, 4, NONE, NONE, 0, 0, 0, HW_DS, 0 },
+	{ "rep outsd es: (32)", HW_MODE_32, "f3266f", 3, HW_OP_OUTS, 4, 4, NONE, NONE, 0, 0, 0, HW_ES, 0 },
+	{ "rep insd (64)", HW_MODE_64, "f36d", 2, HW_OP_INS, 4, 8, NONE, NONE, 0, 0, 0, HW_DS, 0 },
+	{ "cpuid", HW_MODE_64, "0fa2", 2, HW_OP_PLAIN, 4, 8, NONE, NONE, 0, 0, 0, 0, 0 },
+	{ "hlt", HW_MODE_16, "f4", 1, HW_OP_PLAIN, 2, 2, NONE, NONE, 0, 0, 0, 0, 0 },
+	{ "xsetbv", HW_MODE_64, "0f01d1", 3, HW_OP_PLAIN, 4, 8, NONE, NONE, 0, 0, 0, 0, 0 },
+	{ "wrmsr", HW_MODE_32, "0f30", 2, HW_OP_PLAIN, 4, 4, NONE, NONE, 0, 0, 0, 0, 0 },
+	{ "mov rax,cr3", HW_MODE_64, "0f20d8", 3, HW_OP_PLAIN, 4, 8, NONE, NONE, 0, 0, 3, 0, 0 },
+	{ "out dx,al", HW_MODE_16, "ee", 1, HW_OP_OUT, 1, 2, NONE, NONE, 0, 0, 0, 0, 0 },
+	{ "in eax,0x71", HW_MODE_32, "e571", 2, HW_OP_IN, 4, 4, NONE, NONE, 0, 0, 0, 0, 0x71 },
+};
+
+static int hexbytes(const char *s, unsigned char *out)
+{
+	int n = 0;
+
+	while (*s) {
+		unsigned int b;
+
+		if (*s == ' ') {
+			s++;
+			continue;
+		}
+		sscanf(s, "%2x", &b);
+		out[n++] = b;
+		s += 2;
+	}
+	return n;
+}
+
+static void test_decode_table(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(dcases) / sizeof(dcases[0]); i++) {
+		const struct dcase *c = &dcases[i];
+		unsigned char buf[16];
+		struct hw_insn insn;
+		int n = hexbytes(c->bytes, buf), r, good;
+
+		r = hw_decode(&insn, buf, n, c->mode);
+		if (!c->len) {
+			/* A case written to document a limit: it must not crash. */
+			result(1, "decode %s: no crash (r=%d)", c->name, r);
+			continue;
+		}
+		good = !r && insn.len == c->len && (int)insn.op == c->op &&
+		       insn.opsize == c->opsize && insn.addrsize == c->addrsize;
+		if (good && c->scale) {
+			good = insn.has_mem && insn.base == c->base &&
+			       insn.index == c->index && insn.scale == c->scale &&
+			       insn.disp == c->disp && insn.mem_seg == c->mem_seg;
+		}
+		if (good && (c->op == HW_OP_MOV_STORE || c->op == HW_OP_MOV_LOAD ||
+			     c->op == HW_OP_MOVZX || c->op == HW_OP_MOVSX ||
+			     c->op == HW_OP_XCHG) && !insn.has_imm)
+			good = insn.reg_operand == c->reg;
+		if (good && c->imm)
+			good = insn.has_imm ? insn.imm == c->imm :
+				insn.port == c->imm;
+		if (good && (c->op == HW_OP_OUTS))
+			good = insn.mem_seg == c->mem_seg && insn.rep;
+		result(good, "decode %s (r=%d len=%d op=%d opsize=%d addrsize=%d base=%d index=%d disp=%lld imm=%#llx)",
+		       c->name, r, insn.len, insn.op, insn.opsize,
+		       insn.addrsize, insn.base, insn.index,
+		       (long long)insn.disp, (unsigned long long)insn.imm);
+	}
+}
+
+static void test_truncation(void)
+{
+	unsigned int i;
+	int bad = 0;
+
+	/* Every proper prefix of a decodable instruction is TRUNCATED. */
+	for (i = 0; i < sizeof(dcases) / sizeof(dcases[0]); i++) {
+		unsigned char buf[16];
+		struct hw_insn insn;
+		int n = hexbytes(dcases[i].bytes, buf), k;
+
+		if (!dcases[i].len)
+			continue;
+		for (k = 0; k < n; k++)
+			if (hw_decode(&insn, buf, k, dcases[i].mode) != -HW_E_TRUNCATED)
+				bad++;
+	}
+	result(!bad, "decode: every cut-short instruction is TRUNCATED (%d wrong)", bad);
+}
+
+static void test_random_bytes(void)
+{
+	unsigned char buf[16];
+	struct hw_insn insn;
+	int i, k, bad = 0;
+
+	srand(1234);
+	for (i = 0; i < 200000; i++) {
+		for (k = 0; k < 16; k++)
+			buf[k] = rand();
+		if (!hw_decode(&insn, buf, 15, i % 3) &&
+		    (insn.len < 1 || insn.len > 15 || insn.opsize > 8 ||
+		     (insn.has_mem && insn.base >= 16) || insn.index >= 16))
+			bad++;
+	}
+	result(!bad, "decode: 200000 random byte strings, no nonsense (%d)", bad);
+}
+
+static void test_effective_address(void)
+{
+	unsigned long long gprs[16] = { 0 };
+	unsigned char buf[16];
+	struct hw_insn insn;
+	int n;
+
+	gprs[HW_RBX] = 0xfff0;
+	gprs[HW_RSI] = 0x20;
+	n = hexbytes("8b4002", buf);		/* mov ax,[bx+si+2] */
+	hw_decode(&insn, buf, n, HW_MODE_16);
+	result(hw_effective_address(&insn, (u64 *)gprs, 0) == 0x12,
+	       "ea: 16-bit addressing wraps at 64 KiB");
+	gprs[HW_R12] = 0x1000;
+	gprs[HW_R13] = 0x10;
+	n = hexbytes("478b4cacf0", buf);
+	hw_decode(&insn, buf, n, HW_MODE_64);
+	result(hw_effective_address(&insn, (u64 *)gprs, 0) == 0x1030,
+	       "ea: base + index*4 - 16");
+	n = hexbytes("890d00010000", buf);
+	hw_decode(&insn, buf, n, HW_MODE_64);
+	result(hw_effective_address(&insn, (u64 *)gprs, 0x400006) == 0x400106,
+	       "ea: RIP-relative from the next instruction");
+}
+
+static void test_registers(void)
+{
+	u64 g[16] = { 0 };
+
+	g[HW_RAX] = 0x1122334455667788ULL;
+	hw_reg_write(g, HW_RAX, 1, 0, 0xaa);
+	result(g[HW_RAX] == 0x11223344556677aaULL, "reg: byte write keeps the rest");
+	hw_reg_write(g, HW_RSP, 1, 1, 0xbb);	/* AH */
+	result(g[HW_RAX] == 0x112233445566bbaaULL, "reg: AH write");
+	result(hw_reg_read(g, HW_RSP, 1, 1) == 0xbb, "reg: AH read");
+	hw_reg_write(g, HW_RAX, 2, 0, 0xcccc);
+	result(g[HW_RAX] == 0x112233445566ccccULL, "reg: word write keeps the rest");
+	hw_reg_write(g, HW_RAX, 4, 0, 0xdddddddd);
+	result(g[HW_RAX] == 0xddddddddULL, "reg: dword write zero-extends");
+	result(hw_sign_extend(0x80, 1) == 0xffffffffffffff80ULL &&
+	       hw_sign_extend(0x7fff, 2) == 0x7fff, "reg: sign extension");
+}
+
+/* The host CPU's flags for dst op src, size bytes. */
+static u64 host_flags(enum hw_alu alu, int size, u64 dst, u64 src, u64 cf_in,
+		      u64 *res)
+{
+	u64 flags_in = cf_in ? 1 : 0, flags = 0;
+
+#define RUN(insn, reg) \
+	__asm__ volatile("push %[fi]; popf; " insn " %" reg "[s], %" reg "[d]; pushf; pop %[f]" \
+			 : [d] "+r" (dst), [f] "=r" (flags) \
+			 : [s] "r" (src), [fi] "r" (flags_in) : "cc")
+#define SIZES(mnem) \
+	switch (size) { \
+	case 1: RUN(mnem "b", "b"); break; \
+	case 2: RUN(mnem "w", "w"); break; \
+	case 4: RUN(mnem "l", "k"); break; \
+	default: RUN(mnem "q", "q"); break; \
+	}
+	switch (alu) {
+	case HW_ALU_ADD: SIZES("add"); break;
+	case HW_ALU_OR: SIZES("or"); break;
+	case HW_ALU_ADC: SIZES("adc"); break;
+	case HW_ALU_SBB: SIZES("sbb"); break;
+	case HW_ALU_AND: SIZES("and"); break;
+	case HW_ALU_SUB: SIZES("sub"); break;
+	case HW_ALU_XOR: SIZES("xor"); break;
+	case HW_ALU_CMP: SIZES("cmp"); break;
+	}
+	*res = dst;
+	return flags;
+}
+
+static void test_alu_flags(void)
+{
+	static const u64 vals[] = {
+		0, 1, 2, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff,
+		0x7fffffff, 0x80000000, 0xffffffff, 0x7fffffffffffffffULL,
+		0x8000000000000000ULL, 0xffffffffffffffffULL, 0x12345678,
+		0x0f0f0f0f0f0f0f0fULL,
+	};
+	static const int sizes[] = { 1, 2, 4, 8 };
+	int a, i, j, s, c, bad = 0, n = 0;
+
+	for (a = HW_ALU_ADD; a <= HW_ALU_CMP; a++)
+		for (s = 0; s < 4; s++)
+			for (i = 0; i < 17; i++)
+				for (j = 0; j < 17; j++)
+					for (c = 0; c < 2; c++) {
+						int size = sizes[s];
+						u64 mask = size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+						u64 want_res, fl = c, got, want;
+						u64 keep = HW_FLAG_CF | HW_FLAG_ZF | HW_FLAG_SF |
+							   HW_FLAG_OF | HW_FLAG_PF;
+
+						want = host_flags(a, size, vals[i], vals[j], c, &want_res);
+						got = hw_alu(a, size, vals[i], vals[j], &fl);
+						/* AF is defined for arithmetic only. */
+						if (a != HW_ALU_AND && a != HW_ALU_OR && a != HW_ALU_XOR)
+							keep |= HW_FLAG_AF;
+						n++;
+						if ((fl & keep) != (want & keep) ||
+						    (a != HW_ALU_CMP && (got & mask) != (want_res & mask)))
+							bad++;
+					}
+	result(!bad, "alu: %d operations match this CPU's results and flags (%d differ)", n, bad);
+}
+
+int main(void)
+{
+	test_decode_table();
+	test_truncation();
+	test_random_bytes();
+	test_effective_address();
+	test_registers();
+	test_alu_flags();
+	printf("# %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
