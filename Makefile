@@ -6,6 +6,7 @@
 #   make check-host         tests that need no virtualization at all
 #   make check-lab          the lab scenarios (hwvirt.ko and kvm_amd under TCG's SVM)
 #   make check-lab-vmx      the VMX lane (hwvirt.ko under Bochs; slow)
+#   make demo               a Linux guest under -accel hwvirt, its console here
 #   make clean | distclean
 #
 # This work is licensed under the terms of the GNU GPL, version 2 or later.
@@ -14,7 +15,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
 ifeq ($(wildcard config.mk),)
-all qemu module check check-host check-lab check-lab-vmx:
+all qemu module check check-host check-lab check-lab-vmx demo:
 	@echo "Run ./configure first (./configure --help for the options)." >&2
 	@exit 1
 else
@@ -35,7 +36,7 @@ all: qemu $(if $(filter yes,$(BUILD_MODULE)),module)
 # rebuild.  The option ROMs are built by QEMU's own Makefile.
 qemu:
 	@scripts/qemu-upstream prepare --tarball=$(QEMU_TARBALL) --dest=$(QEMU_SRC)
-	$(NINJA) -C build qemu-system-x86_64
+	$(NINJA) -C build qemu-system-x86_64 tests/qtest/hwvirt-test
 	@$(MAKE) --no-print-directory -C build pc-bios/optionrom/all
 	@scripts/link-firmware build $(FIRMWARE_DIRS)
 
@@ -54,6 +55,9 @@ check-lab: all
 check-lab-vmx: all
 	tests/run --vmx
 
+demo: all
+	scripts/hwvirt-demo
+
 clean:
 	-$(NINJA) -C build clean
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
@@ -62,4 +66,4 @@ distclean:
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
 	rm -rf build upstream config.mk
 
-.PHONY: all qemu module check check-host check-lab check-lab-vmx clean distclean
+.PHONY: all qemu module check check-host check-lab check-lab-vmx demo clean distclean

@@ -159,6 +159,7 @@ struct hwvirt_vcpu {
 	u64 rip;
 	u64 rflags;
 	u64 cr2;
+	u64 cr8;			/* the TPR, 4 bits */
 	u64 xcr0;
 	u64 apic_base;
 	u64 tsc_aux;

@@ -305,7 +305,7 @@ static u64 svm_get_cr(struct hwvirt_vcpu *vcpu, int cr)
 	case 2: return vcpu->cr2;
 	case 3: return vmcb->save.cr3;
 	case 4: return vmcb->save.cr4;
-	case 8: return vmcb->control.int_ctl & 0xf;
+	case 8: return vcpu->cr8;
 	}
 	return 0;
 }
@@ -354,7 +354,7 @@ static void svm_get_sregs(struct hwvirt_vcpu *vcpu, struct hwvirt_sregs *sr)
 	sr->cr2 = vcpu->cr2;
 	sr->cr3 = vmcb->save.cr3;
 	sr->cr4 = vmcb->save.cr4;
-	sr->cr8 = vmcb->control.int_ctl & 0xf;
+	sr->cr8 = vcpu->cr8;
 	sr->efer = svm_get_efer(vcpu);
 	sr->apic_base = vcpu->apic_base;
 }
@@ -399,7 +399,8 @@ static int svm_set_sregs(struct hwvirt_vcpu *vcpu,
 	vcpu->cr2 = sr->cr2;
 	vmcb->save.cr3 = sr->cr3;
 	vmcb->save.cr4 = sr->cr4;
-	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~0xfU) | sr->cr8;
+	vcpu->cr8 = sr->cr8;
+	vcpu->run->cr8 = sr->cr8;
 	vmcb->save.efer = sr->efer | SVM_EFER_SVME;
 	vcpu->apic_base = sr->apic_base;
 	svm_update_cpl(vmcb, vcpu->rflags);
@@ -750,6 +751,8 @@ static int svm_enter(struct svm_vcpu *svm)
 	vmcb->save.cr2 = vcpu->cr2;
 	vmcb->control.int_state = vcpu->interrupt_shadow ? SVM_INTERRUPT_SHADOW : 0;
 	vmcb->control.tsc_offset = vcpu->vm->tsc_offset;
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~SVM_V_TPR_MASK) |
+				vcpu->cr8;
 	svm_update_cpl(vmcb, vcpu->rflags);
 
 	if (hwvirt_host_xcr0 && (vmcb->save.cr4 & HV_CR4_OSXSAVE) &&
@@ -783,6 +786,7 @@ static int svm_enter(struct svm_vcpu *svm)
 	vcpu->rflags = vmcb->save.rflags;
 	vcpu->cr2 = vmcb->save.cr2;
 	vcpu->interrupt_shadow = vmcb->control.int_state & SVM_INTERRUPT_SHADOW;
+	vcpu->cr8 = vmcb->control.int_ctl & 0xf;
 
 	local_irq_enable();
 	preempt_enable();

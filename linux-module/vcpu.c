@@ -78,6 +78,7 @@ static int hwvirt_vcpu_run(struct hwvirt_vcpu *vcpu)
 	int r;
 
 	run->exit_reason = HWVIRT_EXIT_UNKNOWN;
+	vcpu->cr8 = READ_ONCE(run->cr8) & 0xf;
 	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
 
 	/* Finish the last exit first, even when not entering. */
@@ -473,6 +474,7 @@ static void hwvirt_vcpu_reset(struct hwvirt_vcpu *vcpu)
 {
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
 	vcpu->cr2 = 0;
+	vcpu->cr8 = 0;
 	vcpu->xcr0 = 1;
 	vcpu->apic_base = 0xfee00000ULL | (1ULL << 11) |
 			  (vcpu->id == 0 ? 1ULL << 8 : 0);

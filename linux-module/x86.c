@@ -51,35 +51,43 @@ struct cpuid_mask {
 	u32 eax, ebx, ecx, edx;
 };
 
+#define B(n)	(1U << (n))
+
 static const struct cpuid_mask cpuid_masks[] = {
 	/*
-	 * Leaf 1.  ECX: no MONITOR, DS-CPL, VMX, SMX, EST, TM2, xTPR, PDCM,
-	 * DCA, x2APIC, TSC-deadline (the APIC is in userspace for now);
-	 * HYPERVISOR is added.  EDX: no DS, ACPI, TM, PBE.
+	 * Leaf 1.  ECX: no DTES64, MONITOR, DS-CPL, VMX, SMX, EST, TM2,
+	 * CNXT-ID, SDBG, xTPR, PDCM, DCA, x2APIC, TSC-deadline (the APIC is
+	 * in userspace for now); OSXSAVE and HYPERVISOR are ours.  EDX: no
+	 * PSN, DS, ACPI, TM, PBE.
 	 */
-	{ 0x00000001, ~0U, ~0U, 0xfedafe0b & ~(1U << 21) & ~(1U << 24),
-	  0x1fdfbfff & ~(1U << 18) },
+	{ 0x00000001, ~0U, ~0U,
+	  ~(B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) | B(10) | B(11) |
+	    B(14) | B(15) | B(18) | B(21) | B(24) | B(27) | B(31)),
+	  ~(B(18) | B(21) | B(22) | B(29) | B(30) | B(31)) },
 	/*
-	 * Leaf 7.0.  EBX: no SGX, HLE, RTM-related monitoring (PQM, PQE), MPX,
-	 * Intel PT.  ECX: no PKU/OSPKE, WAITPKG, LA57, RDPID, SGX-LC.  EDX:
-	 * none (speculation controls are not virtualized).
+	 * Leaf 7.0.  EBX: no SGX, TSC_ADJUST, HLE, RTM, PQM, PQE, MPX, Intel
+	 * PT.  ECX: no UMIP, PKU, OSPKE, WAITPKG, LA57, RDPID, SGX-LC.  EDX:
+	 * none (speculation controls are not virtualized) but FSRM.
 	 */
-	{ 0x00000007, 0, 0xfdfffffb & ~(1U << 4) & ~(1U << 11) & ~(1U << 12) &
-	  ~(1U << 14) & ~(1U << 15) & ~(1U << 25), 0x0fbf7f7f & ~(1U << 3) &
-	  ~(1U << 4) & ~(1U << 5) & ~(1U << 16) & ~(1U << 22) & ~(1U << 30),
-	  1U << 4 },
+	{ 0x00000007, 0,
+	  ~(B(1) | B(2) | B(4) | B(11) | B(12) | B(14) | B(15) | B(25)),
+	  ~(B(2) | B(3) | B(4) | B(5) | B(16) | B(22) | B(30)),
+	  B(4) },
 	/*
 	 * 0x80000001.  ECX: no CMP_LEGACY, SVM, OSVW, IBS, SKINIT, WDT, LWP,
-	 * TOPOEXT, perf counters, MWAITX.  EDX: no RDTSCP.
+	 * TOPOEXT, NODEID, perf counters, MWAITX.  EDX: no RDTSCP.
 	 */
-	{ 0x80000001, ~0U, ~0U, 0x0001ffff & ~(1U << 1) & ~(1U << 2) &
-	  ~(1U << 9) & ~(1U << 10) & ~(1U << 12) & ~(1U << 13) & ~(1U << 15),
-	  ~(1U << 27) },
+	{ 0x80000001, ~0U, ~0U,
+	  ~(B(1) | B(2) | B(9) | B(10) | B(12) | B(13) | B(15) | B(19) |
+	    B(22) | B(23) | B(24) | B(28) | B(29)),
+	  ~B(27) },
 	/* 0x80000007: invariant TSC only. */
-	{ 0x80000007, 0, 0, 0, 1U << 8 },
+	{ 0x80000007, 0, 0, 0, B(8) },
 	/* 0x80000008: address sizes; no speculation-control bits. */
 	{ 0x80000008, 0xffff, 0, 0xff, 0 },
 };
+
+#undef B
 
 static void add_cpuid(struct hwvirt_cpuid_entry *e, int *n, int max,
 		      u32 function, u32 index, u32 flags)

@@ -1,5 +1,6 @@
 /*
- * hwvirt accelerator: the accelerator object and /dev/hwvirt
+ * hwvirt accelerator: the accelerator object, the VM and its memory, and
+ * the vCPU run loop
  *
  * This work is licensed under the terms of the GNU GPL, version 2 or later.
  * See the COPYING file in the top-level directory.
@@ -11,15 +12,28 @@
 
 #include "qemu/accel.h"
 #include "qemu/error-report.h"
+#include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "qom/object.h"
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
+#include "hw/boards.h"
+#include "hw/core/cpu.h"
+#include "system/cpus.h"
+#include "system/hw_accel.h"
 #include "system/hwvirt.h"
+#include "system/runstate.h"
 #include "hwvirt-int.h"
 #include "trace.h"
 
 bool hwvirt_allowed;
+HwvirtState *hwvirt_state;
 
 #define HWVIRT_DEFAULT_DEVICE "/dev/hwvirt"
+
+/* ------------------------------------------------------------------------
+ * The device and the VM
+ */
 
 static void hwvirt_explain_open_failure(const char *path, int err)
 {
@@ -65,8 +79,8 @@ static int hwvirt_open_device(HwvirtState *s)
     version = ioctl(s->fd, HWVIRT_GET_API_VERSION, 0);
     if (version != HWVIRT_API_VERSION) {
         if (version < 0) {
-            error_report("%s does not answer HWVIRT_GET_API_VERSION: "
-                         "%s", path, strerror(errno));
+            error_report("%s does not answer HWVIRT_GET_API_VERSION: %s",
+                         path, strerror(errno));
         } else {
             error_report("%s speaks API version %d, this QEMU needs "
                          "version %d", path, version, HWVIRT_API_VERSION);
@@ -82,21 +96,495 @@ static int hwvirt_open_device(HwvirtState *s)
     return 0;
 }
 
+/* The module's supported CPUID table, kept for the CPU models. */
+static int hwvirt_fetch_supported_cpuid(HwvirtState *s)
+{
+    uint32_t nent = 64;
+
+    for (;;) {
+        struct hwvirt_cpuid *c = g_malloc0(sizeof(*c) +
+                                           nent * sizeof(c->entries[0]));
+
+        c->nent = nent;
+        if (!ioctl(s->fd, HWVIRT_GET_SUPPORTED_CPUID, c)) {
+            s->supported_cpuid = c;
+            return 0;
+        }
+        if (errno != E2BIG || c->nent <= nent) {
+            int err = errno;
+
+            g_free(c);
+            return -err;
+        }
+        nent = c->nent;
+        g_free(c);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Memory: QEMU's RAM sections become the module's memory slots
+ */
+
+static HwvirtSlot *hwvirt_find_slot(HwvirtState *s, hwaddr start, hwaddr size)
+{
+    int i;
+
+    for (i = 0; i < s->nr_slots; i++) {
+        if (s->slots[i].size && s->slots[i].start == start &&
+            s->slots[i].size == size) {
+            return &s->slots[i];
+        }
+    }
+    return NULL;
+}
+
+static int hwvirt_set_slot(HwvirtState *s, HwvirtSlot *slot)
+{
+    struct hwvirt_memslot m = {
+        .slot = slot - s->slots,
+        .flags = slot->readonly ? HWVIRT_MEM_READONLY : 0,
+        .guest_phys_addr = slot->start,
+        .memory_size = slot->size,
+        .userspace_addr = (uintptr_t)slot->host,
+    };
+
+    trace_hwvirt_set_slot(m.slot, m.guest_phys_addr, m.memory_size,
+                          m.userspace_addr, m.flags);
+    return ioctl(s->vm_fd, HWVIRT_SET_MEMSLOT, &m) ? -errno : 0;
+}
+
+static void hwvirt_set_phys_mem(HwvirtState *s, MemoryRegionSection *section,
+                                bool add)
+{
+    MemoryRegion *mr = section->mr;
+    hwaddr start, end, size;
+    HwvirtSlot *slot;
+    void *host;
+    int i, r;
+
+    /* Everything that is not RAM is MMIO: accesses exit to QEMU. */
+    if (!memory_region_is_ram(mr)) {
+        return;
+    }
+    start = ROUND_UP(section->offset_within_address_space,
+                     qemu_real_host_page_size());
+    end = ROUND_DOWN(section->offset_within_address_space +
+                     int128_get64(section->size), qemu_real_host_page_size());
+    if (end <= start) {
+        return;
+    }
+    size = end - start;
+    host = memory_region_get_ram_ptr(mr) + section->offset_within_region +
+           (start - section->offset_within_address_space);
+
+    if (!add) {
+        slot = hwvirt_find_slot(s, start, size);
+        if (!slot) {
+            return;
+        }
+        slot->size = 0;
+        r = hwvirt_set_slot(s, slot);
+        if (r) {
+            error_report("hwvirt: cannot remove memory at 0x%" HWADDR_PRIx
+                         ": %s", start, strerror(-r));
+            abort();
+        }
+        return;
+    }
+
+    for (i = 0; i < s->nr_slots && s->slots[i].size; i++) {
+        /* the first free slot */
+    }
+    if (i == s->nr_slots) {
+        error_report("hwvirt: no memory slot left for 0x%" HWADDR_PRIx
+                     "+0x%" HWADDR_PRIx " (the module has %d)",
+                     start, size, s->nr_slots);
+        abort();
+    }
+    slot = &s->slots[i];
+    *slot = (HwvirtSlot) {
+        .start = start, .size = size, .host = host,
+        .readonly = mr->readonly || memory_region_is_rom(mr),
+    };
+    r = hwvirt_set_slot(s, slot);
+    if (r) {
+        error_report("hwvirt: cannot map memory at 0x%" HWADDR_PRIx
+                     "+0x%" HWADDR_PRIx ": %s", start, size, strerror(-r));
+        abort();
+    }
+}
+
+static void hwvirt_region_add(MemoryListener *l, MemoryRegionSection *section)
+{
+    hwvirt_set_phys_mem(container_of(l, HwvirtState, memory_listener),
+                        section, true);
+}
+
+static void hwvirt_region_del(MemoryListener *l, MemoryRegionSection *section)
+{
+    hwvirt_set_phys_mem(container_of(l, HwvirtState, memory_listener),
+                        section, false);
+}
+
+/*
+ * The module does not track guest writes yet: report all RAM in a logged
+ * section (VGA memory, for one) dirty, so displays refresh.
+ */
+static void hwvirt_log_sync(MemoryListener *l, MemoryRegionSection *section)
+{
+    if (memory_region_is_ram(section->mr)) {
+        memory_region_set_dirty(section->mr, section->offset_within_region,
+                                int128_get64(section->size));
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * The accelerator
+ */
+
 static int hwvirt_init_machine(MachineState *ms)
 {
     HwvirtState *s = HWVIRT_STATE(current_accel());
+    struct hwvirt_vm_config cfg = { .mmu_mode = HWVIRT_MMU_DEFAULT };
     int ret;
 
     ret = hwvirt_open_device(s);
     if (ret < 0) {
         return ret;
     }
+    if (ioctl(s->fd, HWVIRT_GET_INFO, &s->info)) {
+        ret = -errno;
+        error_report("hwvirt: HWVIRT_GET_INFO: %s", strerror(errno));
+        goto fail;
+    }
+    ret = hwvirt_fetch_supported_cpuid(s);
+    if (ret < 0) {
+        error_report("hwvirt: HWVIRT_GET_SUPPORTED_CPUID: %s", strerror(-ret));
+        goto fail;
+    }
+    s->run_size = ioctl(s->fd, HWVIRT_GET_VCPU_MMAP_SIZE, 0);
+    if (s->run_size < (int)sizeof(struct hwvirt_run)) {
+        ret = -EPROTO;
+        error_report("hwvirt: the module's run page is too small");
+        goto fail;
+    }
+    if (ms->smp.max_cpus > s->info.max_vcpus) {
+        ret = -EINVAL;
+        error_report("hwvirt: %u vCPUs requested, the module runs at most %u",
+                     ms->smp.max_cpus, s->info.max_vcpus);
+        goto fail;
+    }
 
-    error_report("this hwvirt.ko cannot create VMs yet");
+    s->vm_fd = ioctl(s->fd, HWVIRT_CREATE_VM, &cfg);
+    if (s->vm_fd < 0) {
+        ret = -errno;
+        error_report("hwvirt: cannot create a VM: %s", strerror(errno));
+        if (errno == EOPNOTSUPP) {
+            error_printf("The module's backend (%s) cannot run guests yet.\n",
+                         s->info.backend_desc);
+        }
+        goto fail;
+    }
+    trace_hwvirt_vm_created(s->info.backend_desc);
+
+    s->nr_slots = s->info.max_memslots;
+    s->slots = g_new0(HwvirtSlot, s->nr_slots);
+    s->memory_listener = (MemoryListener) {
+        .name = "hwvirt",
+        .region_add = hwvirt_region_add,
+        .region_del = hwvirt_region_del,
+        .log_sync = hwvirt_log_sync,
+        .priority = MEMORY_LISTENER_PRIORITY_ACCEL,
+    };
+    memory_listener_register(&s->memory_listener, &address_space_memory);
+    hwvirt_state = s;
+    return 0;
+
+fail:
+    g_free(s->supported_cpuid);
+    s->supported_cpuid = NULL;
     close(s->fd);
     s->fd = -1;
-    return -ENOSYS;
+    return ret;
 }
+
+/* ------------------------------------------------------------------------
+ * vCPUs
+ */
+
+int hwvirt_vcpu_ioctl(CPUState *cpu, unsigned long req, void *arg)
+{
+    int r = ioctl(cpu->accel->fd, req, arg);
+
+    return r < 0 ? -errno : r;
+}
+
+/* SIG_IPI (the kick) ends HWVIRT_RUN, or makes the next one return at once. */
+static void hwvirt_ipi_signal(int sig)
+{
+    if (current_cpu && current_cpu->accel && current_cpu->accel->run) {
+        qatomic_set(&current_cpu->accel->run->immediate_exit, 1);
+    }
+}
+
+void hwvirt_init_cpu_signals(void)
+{
+    struct sigaction sa = { .sa_handler = hwvirt_ipi_signal };
+    sigset_t set;
+
+    sigaction(SIG_IPI, &sa, NULL);
+    pthread_sigmask(SIG_BLOCK, NULL, &set);
+    sigdelset(&set, SIG_IPI);
+    pthread_sigmask(SIG_SETMASK, &set, NULL);
+}
+
+int hwvirt_init_vcpu(CPUState *cpu)
+{
+    HwvirtState *s = hwvirt_state;
+    AccelCPUState *acs = g_new0(AccelCPUState, 1);
+    int ret;
+
+    acs->fd = ioctl(s->vm_fd, HWVIRT_CREATE_VCPU, cpu->cpu_index);
+    if (acs->fd < 0) {
+        ret = -errno;
+        g_free(acs);
+        return ret;
+    }
+    acs->run = mmap(NULL, s->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    acs->fd, 0);
+    if (acs->run == MAP_FAILED) {
+        ret = -errno;
+        close(acs->fd);
+        g_free(acs);
+        return ret;
+    }
+    cpu->accel = acs;
+    cpu->vcpu_dirty = true;
+
+    ret = hwvirt_arch_init_vcpu(cpu);
+    if (ret < 0) {
+        return ret;
+    }
+    hwvirt_init_cpu_signals();
+    return 0;
+}
+
+void hwvirt_destroy_vcpu(CPUState *cpu)
+{
+    AccelCPUState *acs = cpu->accel;
+
+    if (!acs) {
+        return;
+    }
+    munmap(acs->run, hwvirt_state->run_size);
+    close(acs->fd);
+    g_free(acs);
+    cpu->accel = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * State synchronization (run on the vCPU thread)
+ */
+
+static void do_hwvirt_synchronize_state(CPUState *cpu, run_on_cpu_data arg)
+{
+    if (!cpu->vcpu_dirty) {
+        Error *err = NULL;
+
+        if (hwvirt_arch_get_registers(cpu, &err)) {
+            error_report_err(err);
+            vm_stop(RUN_STATE_INTERNAL_ERROR);
+        }
+        cpu->vcpu_dirty = true;
+    }
+}
+
+static void do_hwvirt_put(CPUState *cpu, run_on_cpu_data arg)
+{
+    Error *err = NULL;
+
+    if (hwvirt_arch_put_registers(cpu, arg.host_int, &err)) {
+        error_report_err(err);
+        vm_stop(RUN_STATE_INTERNAL_ERROR);
+    }
+    cpu->vcpu_dirty = false;
+}
+
+static void do_hwvirt_pre_loadvm(CPUState *cpu, run_on_cpu_data arg)
+{
+    cpu->vcpu_dirty = true;
+}
+
+void hwvirt_cpu_synchronize_state(CPUState *cpu)
+{
+    if (!cpu->vcpu_dirty) {
+        run_on_cpu(cpu, do_hwvirt_synchronize_state, RUN_ON_CPU_NULL);
+    }
+}
+
+void hwvirt_cpu_synchronize_post_reset(CPUState *cpu)
+{
+    run_on_cpu(cpu, do_hwvirt_put, RUN_ON_CPU_HOST_INT(HWVIRT_PUT_RESET_STATE));
+}
+
+void hwvirt_cpu_synchronize_post_init(CPUState *cpu)
+{
+    run_on_cpu(cpu, do_hwvirt_put, RUN_ON_CPU_HOST_INT(HWVIRT_PUT_FULL_STATE));
+}
+
+void hwvirt_cpu_synchronize_pre_loadvm(CPUState *cpu)
+{
+    run_on_cpu(cpu, do_hwvirt_pre_loadvm, RUN_ON_CPU_NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * The run loop
+ */
+
+static void hwvirt_handle_io(struct hwvirt_run *run)
+{
+    uint8_t *data = (uint8_t *)run + run->io.data_offset;
+    uint32_t i;
+
+    for (i = 0; i < run->io.count; i++) {
+        address_space_rw(&address_space_io, run->io.port,
+                         MEMTXATTRS_UNSPECIFIED, data, run->io.size,
+                         run->io.direction == HWVIRT_IO_OUT);
+        data += run->io.size;
+    }
+}
+
+static const char *hwvirt_internal_reason(uint32_t suberror)
+{
+    switch (suberror) {
+    case HWVIRT_INTERNAL_EMULATION:
+        return "an instruction hwvirt cannot emulate";
+    case HWVIRT_INTERNAL_UNHANDLED_EXIT:
+        return "an exit hwvirt does not handle";
+    case HWVIRT_INTERNAL_MEMORY:
+        return "guest memory that is not reachable";
+    case HWVIRT_INTERNAL_DELIVERY:
+        return "an event that could not be delivered";
+    }
+    return "an unknown internal error";
+}
+
+/* The guest cannot go on: say why, show the CPU, stop the VM. */
+static void hwvirt_report_internal_error(CPUState *cpu, struct hwvirt_run *run)
+{
+    GString *bytes = g_string_new("");
+    uint32_t i;
+
+    for (i = 0; i < run->internal.insn_len && i < sizeof(run->internal.insn);
+         i++) {
+        g_string_append_printf(bytes, " %02x", run->internal.insn[i]);
+    }
+    error_report("hwvirt: CPU %d stopped on %s (suberror %u): exit code "
+                 "0x%" PRIx64 ", info 0x%" PRIx64 " 0x%" PRIx64 ", RIP 0x%"
+                 PRIx64 ", GPA 0x%" PRIx64 ", instruction bytes:%s",
+                 cpu->cpu_index, hwvirt_internal_reason(run->internal.suberror),
+                 run->internal.suberror, (uint64_t)run->internal.exit_code,
+                 (uint64_t)run->internal.exit_info1,
+                 (uint64_t)run->internal.exit_info2,
+                 (uint64_t)run->internal.rip, (uint64_t)run->internal.gpa,
+                 bytes->len ? bytes->str : " (none readable)");
+    g_string_free(bytes, true);
+    cpu_synchronize_state(cpu);
+    cpu_dump_state(cpu, stderr, CPU_DUMP_CODE);
+    vm_stop(RUN_STATE_INTERNAL_ERROR);
+}
+
+int hwvirt_vcpu_exec(CPUState *cpu)
+{
+    struct hwvirt_run *run = cpu->accel->run;
+    int ret = 0, r;
+
+    if (hwvirt_arch_process_async_events(cpu)) {
+        qatomic_set(&cpu->exit_request, 0);
+        return EXCP_HLT;
+    }
+
+    do {
+        if (cpu->vcpu_dirty) {
+            Error *err = NULL;
+
+            if (hwvirt_arch_put_registers(cpu, HWVIRT_PUT_RUNTIME_STATE,
+                                          &err)) {
+                error_report_err(err);
+                vm_stop(RUN_STATE_INTERNAL_ERROR);
+                ret = EXCP_INTERRUPT;
+                break;
+            }
+            cpu->vcpu_dirty = false;
+        }
+        hwvirt_arch_pre_run(cpu, run);
+        if (qatomic_read(&cpu->exit_request)) {
+            /* A kick before HWVIRT_RUN: make it return at once. */
+            qatomic_set(&run->immediate_exit, 1);
+        }
+
+        bql_unlock();
+        r = ioctl(cpu->accel->fd, HWVIRT_RUN, 0);
+        r = r < 0 ? -errno : 0;
+        bql_lock();
+
+        qatomic_set(&run->immediate_exit, 0);
+        hwvirt_arch_post_run(cpu, run);
+
+        if (r == -EINTR || r == -EAGAIN) {
+            trace_hwvirt_run_interrupted(cpu->cpu_index);
+            ret = EXCP_INTERRUPT;
+            break;
+        }
+        if (r < 0) {
+            error_report("hwvirt: CPU %d: HWVIRT_RUN failed: %s",
+                         cpu->cpu_index, strerror(-r));
+            vm_stop(RUN_STATE_INTERNAL_ERROR);
+            ret = EXCP_INTERRUPT;
+            break;
+        }
+
+        trace_hwvirt_exit(cpu->cpu_index, run->exit_reason);
+        switch (run->exit_reason) {
+        case HWVIRT_EXIT_IO:
+            hwvirt_handle_io(run);
+            break;
+        case HWVIRT_EXIT_MMIO:
+            address_space_rw(&address_space_memory, run->mmio.phys_addr,
+                             MEMTXATTRS_UNSPECIFIED, run->mmio.data,
+                             run->mmio.len, run->mmio.is_write);
+            break;
+        case HWVIRT_EXIT_INTERNAL_ERROR:
+            hwvirt_report_internal_error(cpu, run);
+            ret = EXCP_INTERRUPT;
+            break;
+        case HWVIRT_EXIT_FAIL_ENTRY:
+            error_report("hwvirt: CPU %d: the CPU refused the guest state "
+                         "(hardware reason 0x%" PRIx64 ", detail 0x%" PRIx64
+                         ")", cpu->cpu_index,
+                         (uint64_t)run->fail_entry.hardware_reason,
+                         (uint64_t)run->fail_entry.detail);
+            cpu_synchronize_state(cpu);
+            cpu_dump_state(cpu, stderr, 0);
+            vm_stop(RUN_STATE_INTERNAL_ERROR);
+            ret = EXCP_INTERRUPT;
+            break;
+        case HWVIRT_EXIT_INTR:
+            ret = EXCP_INTERRUPT;
+            break;
+        default:
+            ret = hwvirt_arch_handle_exit(cpu, run);
+            break;
+        }
+    } while (ret == 0);
+
+    qatomic_set(&cpu->exit_request, 0);
+    return ret;
+}
+
+/* ------------------------------------------------------------------------
+ * Properties and the class
+ */
 
 static char *hwvirt_get_device(Object *obj, Error **errp)
 {
@@ -116,7 +604,13 @@ static void hwvirt_accel_instance_init(Object *obj)
     HwvirtState *s = HWVIRT_STATE(obj);
 
     s->fd = -1;
+    s->vm_fd = -1;
 }
+
+/* The userspace APIC's TPR-patching option ROM is for KVM and TCG. */
+static GlobalProperty hwvirt_compat_props[] = {
+    { "apic-common", "vapic", "false" },
+};
 
 static void hwvirt_accel_class_init(ObjectClass *oc, void *data)
 {
@@ -125,6 +619,9 @@ static void hwvirt_accel_class_init(ObjectClass *oc, void *data)
     ac->name = "HWVIRT";
     ac->init_machine = hwvirt_init_machine;
     ac->allowed = &hwvirt_allowed;
+    ac->compat_props = g_ptr_array_new();
+    compat_props_add(ac->compat_props, hwvirt_compat_props,
+                     G_N_ELEMENTS(hwvirt_compat_props));
 
     object_class_property_add_str(oc, "device", hwvirt_get_device,
                                   hwvirt_set_device);

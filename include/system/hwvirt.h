@@ -14,6 +14,10 @@
 extern bool hwvirt_allowed;
 #define hwvirt_enabled() (hwvirt_allowed)
 
+/* What hwvirt.ko virtualizes of CPUID leaf function/index, register reg. */
+uint32_t hwvirt_get_supported_cpuid(uint32_t function, uint32_t index,
+                                    int reg);
+
 #else /* !CONFIG_HWVIRT */
 
 #define hwvirt_enabled() (false)

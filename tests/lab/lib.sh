@@ -42,6 +42,15 @@ kvm_stats_dir() {
     return 1
 }
 
+# hwvirt_stats_dir PID: the debugfs directory of the hwvirt VM of PID.
+hwvirt_stats_dir() {
+    local d
+    for d in /sys/kernel/debug/hwvirt/vm*-"$1"; do
+        [ -d "$d" ] && { echo "$d"; return 0; }
+    done
+    return 1
+}
+
 # run_guest NAME MARKER LIMIT ACCEL QEMU-ARGS...
 #
 # Start the lab's qemu-system-x86_64 with -accel ACCEL and QEMU-ARGS, its
@@ -68,10 +77,13 @@ run_guest() {
         if [ -z "$guest_ms" ] && grep -qa -- "$marker" "$serial"; then
             guest_ms=$(( $(now_ms) - start ))
         fi
-        if [ "$accel" = kvm ] && dir=$(kvm_stats_dir "$pid"); then
+        if [ "${accel%%,*}" = kvm ] && dir=$(kvm_stats_dir "$pid"); then
             # Some files may fail to read, or vanish with the VM: keep
             # the last sample that read anything.
             grep -sH . "$dir"/* | sed "s|^$dir/||" > "$guest_stats.tmp"
+            [ -s "$guest_stats.tmp" ] && mv "$guest_stats.tmp" "$guest_stats"
+        elif [ "${accel%%,*}" = hwvirt ] && dir=$(hwvirt_stats_dir "$pid"); then
+            sed 's/ /:/' "$dir/stats" 2>/dev/null > "$guest_stats.tmp"
             [ -s "$guest_stats.tmp" ] && mv "$guest_stats.tmp" "$guest_stats"
         fi
         if [ $(( $(now_ms) - start )) -ge $(( limit * 1000 )) ]; then
@@ -127,14 +139,15 @@ run_linux() {
     metric "$tag.linux.boot_ms" "${guest_ms:-0}"
 }
 
-# Print the KVM exit counts of the last guest (run under -accel kvm).
-kvm_exit_metrics() {
+# Print the exit counts of the last guest (-accel kvm or hwvirt), sampled
+# from debugfs while it ran.
+exit_metrics() {
     local tag=$1 s v
     if [ ! -s "$guest_stats" ]; then
-        not_ok "$tag: no KVM statistics were sampled from debugfs"
+        not_ok "$tag: no exit statistics were sampled from debugfs"
         return
     fi
-    for s in exits io_exits mmio_exits halt_exits irq_window_exits pf_fixed pf_guest insn_emulation; do
+    for s in exits io_exits mmio_exits halt_exits irq_window_exits pf_fixed pf_guest insn_emulation npf_exits userspace_exits; do
         v=$(stat "$s")
         [ -n "$v" ] && metric "$tag.$s" "$v"
     done
@@ -151,8 +164,8 @@ kvm_reference() {
         not_ok "kvm_amd npt is '$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)', wanted $want"
 
     run_baremetal "$tag" kvm -cpu host
-    kvm_exit_metrics "$tag.baremetal"
+    exit_metrics "$tag.baremetal"
     run_linux "$tag" kvm -cpu host
-    kvm_exit_metrics "$tag.linux"
+    exit_metrics "$tag.linux"
     check "kvm_amd unloads" modprobe -r -d "$LAB_KROOT" kvm_amd
 }

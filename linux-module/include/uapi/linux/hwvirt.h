@@ -277,8 +277,12 @@ struct hwvirt_run {
 	__u8 ready_for_interrupt_injection;	/* HWVIRT_INTERRUPT may be used */
 	__u8 if_flag;			/* guest RFLAGS.IF */
 	__u16 pad1;
-	__u64 cr8;			/* guest TPR, for a userspace APIC */
-	__u64 apic_base;
+	/*
+	 * in/out: the guest's TPR (CR8), for a userspace APIC.  The module
+	 * reads it at every HWVIRT_RUN and writes it back on return.
+	 */
+	__u64 cr8;
+	__u64 apic_base;		/* out */
 
 	union {
 		/* HWVIRT_EXIT_IO: count items of size bytes at data_offset */

@@ -1,0 +1,136 @@
+/*
+ * QTest for the hwvirt accelerator: a Linux guest under -accel hwvirt,
+ * driven over QMP while it runs.
+ *
+ * Needs /dev/hwvirt and, in the environment, HWVIRT_TEST_KERNEL and
+ * HWVIRT_TEST_INITRD (the lab's vmlinux and its Linux payload, which
+ * prints HWVIRT-LINUX-MARKER and, with "hold", stays up).  Skipped
+ * otherwise.
+ *
+ * This work is licensed under the terms of the GNU GPL, version 2 or later.
+ * See the COPYING file in the top-level directory.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qobject/qdict.h"
+
+#define MARKER "HWVIRT-LINUX-MARKER"
+
+typedef struct Guest {
+    QTestState *qts;
+    char *serial;
+} Guest;
+
+static int count_markers(const char *path)
+{
+    g_autofree char *text = NULL;
+    const char *p;
+    int n = 0;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        return 0;
+    }
+    for (p = text; (p = strstr(p, MARKER)); p += strlen(MARKER)) {
+        n++;
+    }
+    return n;
+}
+
+/* Wait up to limit seconds for the n-th marker on the serial console. */
+static bool wait_markers(Guest *g, int n, int limit)
+{
+    gint64 end = g_get_monotonic_time() + limit * G_USEC_PER_SEC;
+
+    while (g_get_monotonic_time() < end) {
+        if (count_markers(g->serial) >= n) {
+            return true;
+        }
+        g_usleep(100 * 1000);
+    }
+    return false;
+}
+
+static const char *status(Guest *g)
+{
+    static char buf[32];
+    QDict *rsp = qtest_qmp(g->qts, "{ 'execute': 'query-status' }");
+    QDict *ret = qdict_get_qdict(rsp, "return");
+
+    g_strlcpy(buf, qdict_get_str(ret, "status"), sizeof(buf));
+    qobject_unref(rsp);
+    return buf;
+}
+
+static char *reg(const char *regs, const char *name)
+{
+    const char *p = strstr(regs, name);
+
+    return p ? g_strndup(p, strcspn(p, " \n\r")) : g_strdup("(none)");
+}
+
+static void test_linux_qmp(void)
+{
+    Guest g;
+    g_autofree char *dir = g_dir_make_tmp("hwvirt-test-XXXXXX", NULL);
+    const char *kernel = g_getenv("HWVIRT_TEST_KERNEL");
+    const char *initrd = g_getenv("HWVIRT_TEST_INITRD");
+    g_autofree char *regs1 = NULL, *regs2 = NULL, *rip1 = NULL, *rip2 = NULL;
+    g_autofree char *cr0 = NULL;
+
+    g.serial = g_build_filename(dir, "serial.log", NULL);
+    g.qts = qtest_initf("-accel hwvirt -m 256 -kernel %s -initrd %s "
+                        "-append 'console=ttyS0 quiet hold' "
+                        "-serial file:%s", kernel, initrd, g.serial);
+
+    g_assert_true(wait_markers(&g, 1, 180));
+    g_assert_cmpstr(status(&g), ==, "running");
+
+    /* The registers of a running 64-bit Linux: paging and long mode. */
+    regs1 = qtest_hmp(g.qts, "info registers");
+    cr0 = reg(regs1, "CR0=");
+    g_assert_nonnull(strstr(regs1, "RIP="));
+    g_assert_nonnull(strstr(regs1, "CS =0010"));
+    g_assert_nonnull(strstr(regs1, "EFER=0000000000000d01"));
+    g_assert_cmpstr(cr0, ==, "CR0=80050033");
+
+    /* Stopped, the vCPU stays where it is. */
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'stop' }");
+    g_assert_cmpstr(status(&g), ==, "paused");
+    g_free(regs1);
+    regs1 = qtest_hmp(g.qts, "info registers");
+    g_usleep(300 * 1000);
+    regs2 = qtest_hmp(g.qts, "info registers");
+    rip1 = reg(regs1, "RIP=");
+    rip2 = reg(regs2, "RIP=");
+    g_assert_cmpstr(rip1, ==, rip2);
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'cont' }");
+    g_assert_cmpstr(status(&g), ==, "running");
+
+    /* A reset boots Linux again. */
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'system_reset' }");
+    g_assert_true(wait_markers(&g, 2, 180));
+    g_assert_cmpstr(status(&g), ==, "running");
+
+    /* And quit ends QEMU. */
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'quit' }");
+    qtest_quit(g.qts);
+
+    unlink(g.serial);
+    rmdir(dir);
+    g_free(g.serial);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    if (access("/dev/hwvirt", R_OK | W_OK) ||
+        !g_getenv("HWVIRT_TEST_KERNEL") || !g_getenv("HWVIRT_TEST_INITRD")) {
+        g_test_skip("needs /dev/hwvirt, HWVIRT_TEST_KERNEL and "
+                    "HWVIRT_TEST_INITRD (run it in the lab)");
+        return g_test_run();
+    }
+    qtest_add_func("/hwvirt/linux-qmp", test_linux_qmp);
+    return g_test_run();
+}
