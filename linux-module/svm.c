@@ -20,6 +20,7 @@
 #include <linux/topology.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
+#include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/io.h>
 #include <asm/msr.h>
@@ -738,6 +739,16 @@ static int svm_enter(struct svm_vcpu *svm)
 		preempt_enable();
 		return -EAGAIN;
 	}
+
+	/*
+	 * The guest's FPU state is the task's (fpu_swap_kvm_fpstate() at
+	 * HWVIRT_RUN), but after a preemption inside the run loop the
+	 * registers hold whatever ran meanwhile until the state is loaded
+	 * back, which the kernel does lazily, on the way to userspace: load
+	 * it now.
+	 */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 
 	cpu = smp_processor_id();
 	sd = per_cpu_ptr(&svm_cpus, cpu);

@@ -152,8 +152,32 @@ BLOB(guest_triple)
 	ud2
 END(guest_triple)
 
-/* Long mode: a 64-bit marker and an 8-byte MMIO write above 4 GiB. */
 	.code64
+/*
+ * Long mode: XMM0 must survive ECX in-kernel exits (CPUIDs) while the
+ * host runs other tasks on this CPU; it is stored at 0x9400, then OUT 0x91.
+ */
+BLOB(guest_fpu)
+	mov	%cr4, %rax
+	or	$0x600, %rax		/* OSFXSR, OSXMMEXCPT */
+	mov	%rax, %cr4
+	mov	%cr0, %rax
+	and	$~0xc, %rax		/* no EM, no TS */
+	or	$0x2, %rax		/* MP */
+	mov	%rax, %cr0
+	movdqu	0x9300, %xmm0		/* the pattern the test wrote */
+	mov	%ecx, %esi
+1:	xor	%eax, %eax
+	xor	%ecx, %ecx
+	cpuid
+	dec	%esi
+	jnz	1b
+	movdqu	%xmm0, 0x9400
+	out	%al, $0x91
+	hlt
+END(guest_fpu)
+
+/* Long mode: a 64-bit marker and an 8-byte MMIO write above 4 GiB. */
 BLOB(guest_long)
 	movabs	$0x1122334455667788, %rax
 	out	%eax, $0x70

@@ -37,6 +37,7 @@ DECLARE_BLOB(guest_cpuid);
 DECLARE_BLOB(guest_spin);
 DECLARE_BLOB(guest_peek);
 DECLARE_BLOB(guest_string);
+DECLARE_BLOB(guest_fpu);
 DECLARE_BLOB(guest_bench_cpuid);
 DECLARE_BLOB(guest_bench_pio);
 DECLARE_BLOB(guest_prot);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,6 +322,63 @@ static void test_modes(void)
 	done_vm(&vm, &v);
 }
 
+/* A thread that keeps XMM0 busy with its own values. */
+static volatile int hog_stop;
+
+static void *fpu_hog(void *arg)
+{
+	cpu_set_t *cpus = arg;
+
+	pthread_setaffinity_np(pthread_self(), sizeof(*cpus), cpus);
+	while (!hog_stop) {
+		__asm__ volatile("pcmpeqb %%xmm0, %%xmm0\n\t"
+						 "pcmpeqb %%xmm1, %%xmm1" ::: "xmm0", "xmm1");
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void test_fpu(void)
+{
+	static const uint8_t pattern[16] = {
+		0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe,
+		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+	};
+	struct hwvirt_regs r;
+	cpu_set_t cpus;
+	pthread_t hog;
+	struct tvm vm;
+	struct tvcpu v;
+
+	/* The vCPU and a task that uses XMM0, on one CPU: preemptions. */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	hog_stop = 0;
+	pthread_create(&hog, NULL, fpu_hog, &cpus);
+
+	new_vm(&vm, &v);
+	load_blob(&vm, guest_fpu, guest_fpu_end);
+	memcpy(vm.mem + 0x9300, pattern, 16);
+	set_long_mode(&v);
+	ioctl(v.fd, HWVIRT_GET_REGS, &r);
+	r.rcx = 200000;
+	ioctl(v.fd, HWVIRT_SET_REGS, &r);
+	expect_io(&v, "fpu: 200000 in-kernel exits beside an XMM0 user",
+			  HWVIRT_IO_OUT, 0x91, 1, 0);
+	check(!memcmp(vm.mem + 0x9400, pattern, 16),
+		  "fpu: the guest's XMM0 survived preemptions in the run loop");
+	done_vm(&vm, &v);
+
+	hog_stop = 1;
+	pthread_join(hog, NULL);
+	CPU_ZERO(&cpus);
+	for (int i = 0; i < CPU_SETSIZE; i++) {
+		CPU_SET(i, &cpus);
+	}
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+}
+
 static void test_triple_fault(void)
 {
 	struct tvm vm;
@@ -566,6 +624,7 @@ static const struct {
 	{ "unmap", test_unmap },
 	{ "cpuid", test_cpuid },
 	{ "modes", test_modes },
+	{ "fpu", test_fpu },
 	{ "shutdown", test_triple_fault },
 	{ "signal", test_signal },
 	{ "errors", test_errors },
