@@ -136,10 +136,18 @@ static struct hwvirt_segment seg(uint16_t sel, uint64_t base, uint32_t limit,
 	return s;
 }
 
+/* Clear the general registers and start at rip with the stack at rsp. */
+static void start_at(struct tvcpu *v, uint64_t rip, uint64_t rsp)
+{
+	struct hwvirt_regs r = { .rip = rip, .rsp = rsp, .rflags = 2 };
+
+	if (ioctl(v->fd, HWVIRT_SET_REGS, &r))
+		fail_setup("HWVIRT_SET_REGS");
+}
+
 void set_real_mode(struct tvcpu *v)
 {
 	struct hwvirt_sregs sr;
-	struct hwvirt_regs r = { 0 };
 
 	if (ioctl(v->fd, HWVIRT_GET_SREGS, &sr))
 		fail_setup("HWVIRT_GET_SREGS");
@@ -147,11 +155,7 @@ void set_real_mode(struct tvcpu *v)
 	sr.cs.base = GUEST_CODE;
 	if (ioctl(v->fd, HWVIRT_SET_SREGS, &sr))
 		fail_setup("HWVIRT_SET_SREGS (real mode)");
-	r.rip = 0;
-	r.rflags = 2;
-	r.rsp = 0x8000 - GUEST_CODE;
-	if (ioctl(v->fd, HWVIRT_SET_REGS, &r))
-		fail_setup("HWVIRT_SET_REGS");
+	start_at(v, 0, 0x8000 - GUEST_CODE);
 }
 
 static void set_flat(struct hwvirt_sregs *sr, int long_mode)
@@ -174,7 +178,6 @@ static void set_flat(struct hwvirt_sregs *sr, int long_mode)
 void set_prot_mode(struct tvcpu *v)
 {
 	struct hwvirt_sregs sr;
-	struct hwvirt_regs r = { 0 };
 
 	if (ioctl(v->fd, HWVIRT_GET_SREGS, &sr))
 		fail_setup("HWVIRT_GET_SREGS");
@@ -182,11 +185,7 @@ void set_prot_mode(struct tvcpu *v)
 	sr.cr0 = 0x11;			/* PE, ET */
 	if (ioctl(v->fd, HWVIRT_SET_SREGS, &sr))
 		fail_setup("HWVIRT_SET_SREGS (protected mode)");
-	r.rip = GUEST_CODE;
-	r.rflags = 2;
-	r.rsp = 0x8000;
-	if (ioctl(v->fd, HWVIRT_SET_REGS, &r))
-		fail_setup("HWVIRT_SET_REGS");
+	start_at(v, GUEST_CODE, 0x8000);
 }
 
 void set_long_mode(struct tvcpu *v)
@@ -194,7 +193,6 @@ void set_long_mode(struct tvcpu *v)
 	uint64_t *pml4 = (uint64_t *)(v->vm->mem + GUEST_PT);
 	uint64_t *pdpt = pml4 + 512, *pd = pdpt + 512;
 	struct hwvirt_sregs sr;
-	struct hwvirt_regs r = { 0 };
 	int i;
 
 	/* Identity map the first 8 GiB: 1 GiB of 2 MiB pages, then 1 GiB pages. */
@@ -215,11 +213,7 @@ void set_long_mode(struct tvcpu *v)
 	sr.efer = 0x500;		/* LME, LMA */
 	if (ioctl(v->fd, HWVIRT_SET_SREGS, &sr))
 		fail_setup("HWVIRT_SET_SREGS (long mode)");
-	r.rip = GUEST_CODE;
-	r.rflags = 2;
-	r.rsp = 0x8000;
-	if (ioctl(v->fd, HWVIRT_SET_REGS, &r))
-		fail_setup("HWVIRT_SET_REGS");
+	start_at(v, GUEST_CODE, 0x8000);
 }
 
 int run(struct tvcpu *v)
