@@ -170,11 +170,10 @@ static int hwvirt_get_supported_cpuid(void __user *argp)
 	if (!e)
 		return -ENOMEM;
 	n = hwvirt_supported_cpuid(e, HWVIRT_MAX_CPUID_ENTRIES);
-	if (hdr.nent < n) {
+	if (hdr.nent < n)
 		r = -E2BIG;
-	} else if (copy_to_user(argp + sizeof(hdr), e, n * sizeof(*e))) {
+	else if (copy_to_user(argp + sizeof(hdr), e, n * sizeof(*e)))
 		r = -EFAULT;
-	}
 	hdr.nent = n;
 	if (copy_to_user(argp, &hdr, sizeof(hdr)))
 		r = -EFAULT;

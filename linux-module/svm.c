@@ -60,8 +60,10 @@ struct svm_vcpu {
 	struct hwvirt_vcpu vcpu;	/* first: container_of() */
 	struct vmcb *vmcb;
 	phys_addr_t vmcb_pa;
-	/* The ASID in the VMCB belongs to generation asid_generation of
-	 * asid_cpu's ASID space. */
+	/*
+	 * The ASID in the VMCB belongs to generation asid_generation of
+	 * asid_cpu's ASID space.
+	 */
 	u64 asid_generation;
 	int asid_cpu;
 	bool flush_pending;		/* flush this guest's TLB at entry */

@@ -236,6 +236,10 @@ int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write)
 	hva = slot->hva + ((gfn - slot->base_gfn) << PAGE_SHIFT);
 
 	mmu_seq = READ_ONCE(vm->mmu_invalidate_seq);
+	/*
+	 * Read the invalidation sequence before faulting the page in; the
+	 * recheck under mmu_lock then catches an invalidation in between.
+	 */
 	smp_rmb();
 
 	r = get_user_pages_unlocked(hva, 1, &page, writable ? FOLL_WRITE : 0);

@@ -47,6 +47,10 @@ void hwvirt_request_all(struct hwvirt_vm *vm, int req)
 		if (vcpu)
 			set_bit(req, &vcpu->requests);
 	}
+	/*
+	 * Order the request bits before reading vcpu->mode: a vCPU entering
+	 * guest mode sets its mode, then checks requests (see svm_enter).
+	 */
 	smp_mb__after_atomic();
 	preempt_disable();
 	for (i = 0; i < n; i++) {

@@ -48,6 +48,7 @@ static void hwvirt_vm_stats(struct hwvirt_vm *vm, u64 *val)
 
 	memset(val, 0, HWVIRT_STAT_NR * sizeof(*val));
 	for (i = 0; i < n; i++) {
+		/* Pairs with the release in hwvirt_vcpu_create(). */
 		struct hwvirt_vcpu *vcpu = smp_load_acquire(&vm->vcpus[i]);
 
 		if (!vcpu)

@@ -31,7 +31,7 @@ HwvirtState *hwvirt_state;
 
 #define HWVIRT_DEFAULT_DEVICE "/dev/hwvirt"
 
-/* ------------------------------------------------------------------------
+/*
  * The device and the VM
  */
 
@@ -121,7 +121,7 @@ static int hwvirt_fetch_supported_cpuid(HwvirtState *s)
     }
 }
 
-/* ------------------------------------------------------------------------
+/*
  * Memory: QEMU's RAM sections become the module's memory slots
  */
 
@@ -238,7 +238,7 @@ static void hwvirt_log_sync(MemoryListener *l, MemoryRegionSection *section)
     }
 }
 
-/* ------------------------------------------------------------------------
+/*
  * The accelerator
  */
 
@@ -308,7 +308,7 @@ fail:
     return ret;
 }
 
-/* ------------------------------------------------------------------------
+/*
  * vCPUs
  */
 
@@ -382,7 +382,7 @@ void hwvirt_destroy_vcpu(CPUState *cpu)
     cpu->accel = NULL;
 }
 
-/* ------------------------------------------------------------------------
+/*
  * State synchronization (run on the vCPU thread)
  */
 
@@ -437,7 +437,7 @@ void hwvirt_cpu_synchronize_pre_loadvm(CPUState *cpu)
     run_on_cpu(cpu, do_hwvirt_pre_loadvm, RUN_ON_CPU_NULL);
 }
 
-/* ------------------------------------------------------------------------
+/*
  * The run loop
  */
 
@@ -582,7 +582,7 @@ int hwvirt_vcpu_exec(CPUState *cpu)
     return ret;
 }
 
-/* ------------------------------------------------------------------------
+/*
  * Properties and the class
  */
 

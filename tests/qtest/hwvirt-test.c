@@ -66,7 +66,7 @@ static char *reg(const char *regs, const char *name)
 {
     const char *p = strstr(regs, name);
 
-    return p ? g_strndup(p, strcspn(p, " \n\r")) : g_strdup("(none)");
+    return p ? g_strndup(p, strcspn(p, "\r\n ")) : g_strdup("(none)");
 }
 
 static void test_linux_qmp(void)

@@ -22,7 +22,7 @@
 #include "accel/hwvirt/hwvirt-int.h"
 #include "trace.h"
 
-/* ------------------------------------------------------------------------
+/*
  * CPUID
  */
 
@@ -133,7 +133,7 @@ int hwvirt_arch_init_vcpu(CPUState *cs)
     return r;
 }
 
-/* ------------------------------------------------------------------------
+/*
  * Registers
  */
 
@@ -212,13 +212,27 @@ static void msr_to_env(CPUX86State *env, uint32_t index, uint64_t v)
         return;
     }
     switch (index) {
-    case MSR_IA32_SYSENTER_CS: env->sysenter_cs = v; break;
-    case MSR_IA32_SYSENTER_ESP: env->sysenter_esp = v; break;
-    case MSR_IA32_SYSENTER_EIP: env->sysenter_eip = v; break;
-    case MSR_LSTAR: env->lstar = v; break;
-    case MSR_CSTAR: env->cstar = v; break;
-    case MSR_FMASK: env->fmask = v; break;
-    case MSR_KERNELGSBASE: env->kernelgsbase = v; break;
+    case MSR_IA32_SYSENTER_CS:
+        env->sysenter_cs = v;
+        break;
+    case MSR_IA32_SYSENTER_ESP:
+        env->sysenter_esp = v;
+        break;
+    case MSR_IA32_SYSENTER_EIP:
+        env->sysenter_eip = v;
+        break;
+    case MSR_LSTAR:
+        env->lstar = v;
+        break;
+    case MSR_CSTAR:
+        env->cstar = v;
+        break;
+    case MSR_FMASK:
+        env->fmask = v;
+        break;
+    case MSR_KERNELGSBASE:
+        env->kernelgsbase = v;
+        break;
     default:
         if (index >= MSR_MTRRphysBase(0) &&
             index < MSR_MTRRphysBase(MSR_MTRRcap_VCNT)) {
@@ -285,6 +299,29 @@ static void msr_buf_fill(MsrBuf *b, CPUX86State *env, bool with_tsc)
     }
 }
 
+/* One state-transfer ioctl, and the buffer it reads or fills. */
+typedef struct StateIoctl {
+    unsigned long req;
+    void *arg;
+} StateIoctl;
+
+static int state_ioctls(CPUState *cs, const StateIoctl *io, size_t n,
+                        const char *what, Error **errp)
+{
+    size_t i;
+    int r;
+
+    for (i = 0; i < n; i++) {
+        r = hwvirt_vcpu_ioctl(cs, io[i].req, io[i].arg);
+        if (r) {
+            error_setg_errno(errp, -r, "hwvirt: CPU %d: %s its state",
+                             cs->cpu_index, what);
+            return r;
+        }
+    }
+    return 0;
+}
+
 int hwvirt_arch_get_registers(CPUState *cs, Error **errp)
 {
     X86CPU *cpu = X86_CPU(cs);
@@ -297,13 +334,16 @@ int hwvirt_arch_get_registers(CPUState *cs, Error **errp)
     uint64_t xcr0;
     int r, i;
 
-    if ((r = hwvirt_vcpu_ioctl(cs, HWVIRT_GET_REGS, &regs)) ||
-        (r = hwvirt_vcpu_ioctl(cs, HWVIRT_GET_SREGS, &sregs)) ||
-        (r = hwvirt_vcpu_ioctl(cs, HWVIRT_GET_EVENTS, &ev)) ||
-        (r = hwvirt_vcpu_ioctl(cs, HWVIRT_GET_FPU, xsave)) ||
-        (r = hwvirt_vcpu_ioctl(cs, HWVIRT_GET_XCR0, &xcr0))) {
-        error_setg_errno(errp, -r, "hwvirt: CPU %d: reading its state",
-                         cs->cpu_index);
+    const StateIoctl get[] = {
+        { HWVIRT_GET_REGS, &regs },
+        { HWVIRT_GET_SREGS, &sregs },
+        { HWVIRT_GET_EVENTS, &ev },
+        { HWVIRT_GET_FPU, xsave },
+        { HWVIRT_GET_XCR0, &xcr0 },
+    };
+
+    r = state_ioctls(cs, get, ARRAY_SIZE(get), "reading", errp);
+    if (r) {
         return r;
     }
 
@@ -449,13 +489,16 @@ int hwvirt_arch_put_registers(CPUState *cs, int level, Error **errp)
     x86_cpu_xsave_all_areas(cpu, xsave, HWVIRT_XSAVE_SIZE);
     msr_buf_fill(msrs, env, level >= HWVIRT_PUT_RESET_STATE);
 
-    if ((r = hwvirt_vcpu_ioctl(cs, HWVIRT_SET_REGS, &regs)) ||
-        (r = hwvirt_vcpu_ioctl(cs, HWVIRT_SET_SREGS, &sregs)) ||
-        (r = hwvirt_vcpu_ioctl(cs, HWVIRT_SET_EVENTS, &ev)) ||
-        (r = hwvirt_vcpu_ioctl(cs, HWVIRT_SET_XCR0, &xcr0)) ||
-        (r = hwvirt_vcpu_ioctl(cs, HWVIRT_SET_FPU, xsave))) {
-        error_setg_errno(errp, -r, "hwvirt: CPU %d: writing its state",
-                         cs->cpu_index);
+    const StateIoctl set[] = {
+        { HWVIRT_SET_REGS, &regs },
+        { HWVIRT_SET_SREGS, &sregs },
+        { HWVIRT_SET_EVENTS, &ev },
+        { HWVIRT_SET_XCR0, &xcr0 },    /* before the XSAVE image it enables */
+        { HWVIRT_SET_FPU, xsave },
+    };
+
+    r = state_ioctls(cs, set, ARRAY_SIZE(set), "writing", errp);
+    if (r) {
         return r;
     }
     r = hwvirt_vcpu_ioctl(cs, HWVIRT_SET_MSRS, msrs);
@@ -467,7 +510,7 @@ int hwvirt_arch_put_registers(CPUState *cs, int level, Error **errp)
     return 0;
 }
 
-/* ------------------------------------------------------------------------
+/*
  * Interrupts from QEMU's PIC/APIC
  */
 
@@ -543,7 +586,7 @@ void hwvirt_arch_post_run(CPUState *cs, struct hwvirt_run *run)
     cpu_set_apic_base(cpu->apic_state, run->apic_base);
 }
 
-/* ------------------------------------------------------------------------
+/*
  * Exits
  */
 
