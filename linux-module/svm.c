@@ -704,6 +704,13 @@ static void svm_requeue_info(struct hwvirt_vcpu *vcpu, u32 info, u32 err)
 				     false, 0);
 		break;
 	case SVM_EVT_TYPE_EXCEPTION:
+		/*
+		 * INT3 and INTO raise their traps as exceptions, but RIP is
+		 * still on the instruction: running it again raises the trap
+		 * again, with the right return address.
+		 */
+		if (vector == HV_VEC_BP || vector == HV_VEC_OF)
+			break;
 		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_EXCEPTION, vector,
 				     info & SVM_EVT_ERROR_VALID, err);
 		break;
@@ -731,8 +738,11 @@ static int svm_enter(struct svm_vcpu *svm)
 
 	/*
 	 * Announce that we are entering, then look for work: a thread that
-	 * posts a request after our check sees IN_GUEST and kicks us.
+	 * posts a request after our check sees IN_GUEST and kicks us, on
+	 * the CPU recorded here first.
 	 */
+	cpu = smp_processor_id();
+	WRITE_ONCE(vcpu->cpu, cpu);
 	smp_store_mb(vcpu->mode, HWVIRT_IN_GUEST);
 	if (need_resched() || signal_pending(current) ||
 	    READ_ONCE(vcpu->requests)) {
@@ -752,9 +762,7 @@ static int svm_enter(struct svm_vcpu *svm)
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
-	cpu = smp_processor_id();
 	sd = per_cpu_ptr(&svm_cpus, cpu);
-	vcpu->cpu = cpu;
 	svm_pick_asid(svm, sd, cpu);
 
 	vmcb->save.rax = vcpu->regs[HW_RAX];

@@ -150,11 +150,15 @@ static void hwvirt_vm_destroy(struct kref *ref)
 
 	debugfs_remove_recursive(vm->debugfs);
 	mmu_notifier_unregister(&vm->mmu_notifier, vm->mm);
+	/*
+	 * The zap in hwvirt_tdp_destroy() posts a TLB flush to every vCPU:
+	 * they must still exist (none runs: each vCPU fd held a reference).
+	 */
+	hwvirt_tdp_destroy(vm);
+	WARN_ON_ONCE(vm->tdp.nr_mapped);
 	for (i = 0; i < HWVIRT_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			hwvirt_vcpu_free(vm->vcpus[i]);
-	hwvirt_tdp_destroy(vm);
-	WARN_ON_ONCE(vm->tdp.nr_mapped);
 	hwvirt_slots_free(vm);
 	cleanup_srcu_struct(&vm->srcu);
 	mmdrop(vm->mm);

@@ -32,6 +32,8 @@
 
 #define HV_VEC_DE		0
 #define HV_VEC_NMI		2
+#define HV_VEC_BP		3
+#define HV_VEC_OF		4
 #define HV_VEC_UD		6
 #define HV_VEC_DF		8
 #define HV_VEC_GP		13

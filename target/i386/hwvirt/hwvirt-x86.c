@@ -13,11 +13,13 @@
 #include <linux/hwvirt.h>
 
 #include "cpu.h"
+#include "exec/log.h"
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "hw/i386/apic.h"
 #include "system/cpus.h"
+#include "system/hw_accel.h"
 #include "system/runstate.h"
 #include "accel/hwvirt/hwvirt-int.h"
 #include "trace.h"
@@ -606,8 +608,23 @@ int hwvirt_arch_handle_exit(CPUState *cs, struct hwvirt_run *run)
     case HWVIRT_EXIT_IRQ_WINDOW_OPEN:
         return 0;
     case HWVIRT_EXIT_SHUTDOWN:
-        warn_report("hwvirt: CPU %d triple-faulted: system reset requested",
-                    cs->cpu_index);
+        /*
+         * Where it happened, for the guest's developer (a reboot by triple
+         * fault is normal for some guests): one line, and the whole CPU
+         * state with -d cpu_reset.
+         */
+        cpu_synchronize_state(cs);
+        warn_report("hwvirt: CPU %d triple-faulted at %04x:%" PRIx64
+                    " (RSP %" PRIx64 ", CR2 %" PRIx64 ", CR3 %" PRIx64
+                    "): system reset requested", cs->cpu_index,
+                    env->segs[R_CS].selector, (uint64_t)env->eip,
+                    (uint64_t)env->regs[R_ESP], (uint64_t)env->cr[2],
+                    (uint64_t)env->cr[3]);
+        if (qemu_loglevel_mask(CPU_LOG_RESET)) {
+            qemu_log("hwvirt: CPU %d state at the triple fault\n",
+                     cs->cpu_index);
+            log_cpu_state(cs, CPU_DUMP_CODE);
+        }
         qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
         return EXCP_INTERRUPT;
     }
