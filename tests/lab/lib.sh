@@ -139,6 +139,26 @@ run_linux() {
     metric "$tag.linux.boot_ms" "${guest_ms:-0}"
 }
 
+# boot_linux_traced NAME I N: boot I of N of the Linux payload under
+# -accel hwvirt, with the CPU state at a triple fault logged (-d
+# cpu_reset).  Succeeds if the guest reached its marker; otherwise
+# reports the failure with the end of its console and QEMU log, and the
+# state at the fault.
+boot_linux_traced() {
+    local name=$1 i=$2 n=$3 log=$LAB_OUT/$1.d.log
+    if run_guest "$name" "HWVIRT-LINUX-MARKER" 240 hwvirt -cpu host -m 256 \
+        -d cpu_reset,guest_errors -D "$log" \
+        -kernel "$LAB_VMLINUX" -initrd "$LAB_BUILD/guests/linux-initrd.cpio" \
+        -append "console=ttyS0 quiet panic=-1"; then
+        rm -f "$log"
+        return 0
+    fi
+    not_ok "boot $i of $n failed (status $guest_status); state in $log"
+    sed 's/^/# | /' "$LAB_OUT/$name.serial" "$LAB_OUT/$name.qemu.log" | tail -n 20
+    sed -n '/state at the triple fault/,$p' "$log" | sed 's/^/# | /' | head -n 40
+    return 1
+}
+
 # Print the exit counts of the last guest (-accel kvm or hwvirt), sampled
 # from debugfs while it ran.
 exit_metrics() {
