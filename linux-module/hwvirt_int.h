@@ -62,14 +62,21 @@ struct hwvirt_slots {
 
 struct hwvirt_tdp {
 	/*
-	 * The root table page (PML4).  Allocated at VM creation, freed at
-	 * destruction; the tables below it and the guest pages they map are
-	 * changed only under vm->mmu_lock.  Every present leaf holds one
-	 * reference on the guest page it maps (taken by get_user_pages,
-	 * dropped when the leaf is zapped).
+	 * The root table page: a PML4 for a 4-level table, a PML5 for a
+	 * 5-level one.  Allocated at VM creation, freed at destruction; the
+	 * tables below it and the guest pages they map are changed only
+	 * under vm->mmu_lock.  Every present leaf holds one reference on the
+	 * guest page it maps (taken by get_user_pages, dropped when the leaf
+	 * is zapped).
 	 */
 	u64 *root;
 	phys_addr_t root_pa;
+	/*
+	 * Depth of the table, fixed at VM creation (the backend's
+	 * tdp_levels()): NPT walks it in the host's paging mode, EPT in the
+	 * mode its EPTP names.
+	 */
+	int levels;
 	u64 nr_mapped;			/* leaves present, under mmu_lock */
 };
 
@@ -244,6 +251,13 @@ struct hwvirt_backend {
 	u32 (*mmu_modes)(void);
 
 	/*
+	 * Levels of the TDP table the hardware walks (4 or 5), decided at
+	 * probe time: AMD's NPT follows the host's paging mode (CR4.LA57
+	 * at VMRUN), Intel's EPT the page-walk length in the EPTP.
+	 */
+	int (*tdp_levels)(void);
+
+	/*
 	 * vCPU lifetime.  vcpu_size is the size of the backend's vCPU
 	 * structure, which starts with struct hwvirt_vcpu.
 	 */
@@ -268,6 +282,11 @@ struct hwvirt_backend {
 	void (*get_segment)(struct hwvirt_vcpu *vcpu, int seg,
 			    struct hwvirt_segment *s);
 	u64 (*get_cr)(struct hwvirt_vcpu *vcpu, int cr);
+	/*
+	 * Load a CR4 value hwvirt_set_cr4() checked, flushing the guest's
+	 * TLB when the change requires it.
+	 */
+	void (*set_cr4)(struct hwvirt_vcpu *vcpu, u64 cr4);
 	u64 (*get_efer)(struct hwvirt_vcpu *vcpu);
 	int (*get_cpl)(struct hwvirt_vcpu *vcpu);
 

@@ -6,7 +6,7 @@
 #define HWVIRT_LIMITS_H
 
 /* Module version; dkms.conf's PACKAGE_VERSION must match. */
-#define HWVIRT_VERSION			"0.1.0"
+#define HWVIRT_VERSION			"0.2.0"
 
 /* Room for the backend's one-line description (hwvirt_info.backend_desc). */
 #define HWVIRT_DESC_LEN			160
@@ -15,8 +15,16 @@
 #define HWVIRT_MAX_VCPUS		64
 #define HWVIRT_MAX_MEMSLOTS		64
 
-/* Memory slots end below 2^HWVIRT_GPA_BITS (the reach of 4-level NPT/EPT). */
-#define HWVIRT_GPA_BITS			48
+/*
+ * Guest-physical addresses.  A TDP table of N levels reaches 12 + 9 * N
+ * bits (48 for 4 levels, 57 for 5), and no x86 CPU has more than 52
+ * physical address bits: memory slots of a VM end below 2^gpa_bits, the
+ * least of the two and of the host's own physical address width (see
+ * hwvirt_gpa_bits, struct hwvirt_info.gpa_bits).
+ */
+#define HWVIRT_MAX_GPA_BITS		52
+#define HWVIRT_TDP_MIN_LEVELS		4
+#define HWVIRT_TDP_MAX_LEVELS		5
 
 /* Per vCPU: entries in HWVIRT_SET_CPUID and HWVIRT_{GET,SET}_MSRS. */
 #define HWVIRT_MAX_CPUID_ENTRIES	256
@@ -29,8 +37,11 @@
 #define HWVIRT_PIO_DATA_OFFSET		1024
 #define HWVIRT_PIO_DATA_MAX		(PAGE_SIZE - HWVIRT_PIO_DATA_OFFSET)
 
-/* Page-table pages kept ready before taking the MMU lock (one full walk). */
-#define HWVIRT_MMU_CACHE_PAGES		4
+/*
+ * Page-table pages kept ready before taking the MMU lock: one full walk
+ * of the deepest TDP table (every level below the root).
+ */
+#define HWVIRT_MMU_CACHE_PAGES		(HWVIRT_TDP_MAX_LEVELS - 1)
 
 /* The longest x86 instruction. */
 #define HWVIRT_MAX_INSN_LEN		15

@@ -121,6 +121,7 @@ static int hwvirt_get_info(void __user *argp)
 		.max_memslots = HWVIRT_MAX_MEMSLOTS,
 		.max_cpuid_entries = HWVIRT_MAX_CPUID_ENTRIES,
 		.max_msr_entries = HWVIRT_MAX_MSR_ENTRIES,
+		.gpa_bits = hwvirt_gpa_bits,
 	};
 
 	strscpy(info.backend_desc, hwvirt_desc, sizeof(info.backend_desc));

@@ -93,7 +93,7 @@ int hwvirt_set_memslot(struct hwvirt_vm *vm, const struct hwvirt_memslot *req)
 		return -EINVAL;
 	if (req->memory_size &&
 	    (req->guest_phys_addr + req->memory_size < req->guest_phys_addr ||
-	     (req->guest_phys_addr + req->memory_size) >> HWVIRT_GPA_BITS ||
+	     (req->guest_phys_addr + req->memory_size - 1) >> hwvirt_gpa_bits ||
 	     req->userspace_addr + req->memory_size < req->userspace_addr ||
 	     !access_ok((void __user *)(unsigned long)req->userspace_addr,
 			req->memory_size)))

@@ -34,6 +34,7 @@ static struct {
 	u32 revision;
 	u32 nr_asids;
 	u32 features;		/* SVM_FEAT_* */
+	int npt_levels;		/* the host's paging levels: NPT's too */
 } svm_caps;
 
 /*
@@ -110,6 +111,11 @@ static int svm_probe(void)
 		pr_info("svm: this CPU has no ASID for guests\n");
 		return -ENODEV;
 	}
+	/*
+	 * VMRUN walks the nested page table in the host's paging mode: five
+	 * levels when the kernel runs with CR4.LA57, four otherwise.
+	 */
+	svm_caps.npt_levels = pgtable_l5_enabled() ? 5 : 4;
 	return 0;
 }
 
@@ -119,7 +125,6 @@ static void svm_describe(char *buf, size_t len)
 		u32 bit;
 		const char *name;
 	} feats[] = {
-		{ SVM_FEAT_NP, "NPT" },
 		{ SVM_FEAT_NRIPS, "NRIPS" },
 		{ SVM_FEAT_VMCB_CLEAN, "clean bits" },
 		{ SVM_FEAT_FLUSH_BY_ASID, "flush-by-ASID" },
@@ -129,8 +134,8 @@ static void svm_describe(char *buf, size_t len)
 	size_t n;
 	int i;
 
-	n = scnprintf(buf, len, "SVM rev %u, %u ASIDs", svm_caps.revision,
-		      svm_caps.nr_asids);
+	n = scnprintf(buf, len, "SVM rev %u, %u ASIDs, NPT %d-level",
+		      svm_caps.revision, svm_caps.nr_asids, svm_caps.npt_levels);
 	for (i = 0; i < ARRAY_SIZE(feats); i++)
 		n += scnprintf(buf + n, len - n, ", %s%s",
 			       svm_caps.features & feats[i].bit ? "" : "no ",
@@ -140,6 +145,11 @@ static void svm_describe(char *buf, size_t len)
 static u32 svm_mmu_modes(void)
 {
 	return 1U << HWVIRT_MMU_TDP;
+}
+
+static int svm_tdp_levels(void)
+{
+	return svm_caps.npt_levels;
 }
 
 /* Let the guest access msr without an exit (VMLOAD/VMSAVE state). */
@@ -362,9 +372,8 @@ static void svm_get_sregs(struct hwvirt_vcpu *vcpu, struct hwvirt_sregs *sr)
 	sr->apic_base = vcpu->apic_base;
 }
 
-/* Bits the guest may set in CR0, CR4 and EFER. */
+/* Bits the guest may set in CR0 and EFER (CR4: hwvirt_supported_cr4). */
 #define CR0_VALID	0xe005003fULL
-#define CR4_VALID	0x007d07ffULL	/* through SMAP, no LA57/PKE/CET */
 #define EFER_VALID	(0x1ULL | HV_EFER_LME | HV_EFER_LMA | \
 			 HV_EFER_NXE | (1ULL << 14) | (1ULL << 15))
 
@@ -373,7 +382,7 @@ static int svm_set_sregs(struct hwvirt_vcpu *vcpu,
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 
-	if ((sr->cr0 & ~CR0_VALID) || (sr->cr4 & ~CR4_VALID) ||
+	if ((sr->cr0 & ~CR0_VALID) || (sr->cr4 & ~hwvirt_supported_cr4) ||
 	    (sr->efer & ~EFER_VALID) || (sr->cr8 & ~0xfULL))
 		return -EINVAL;
 	if ((sr->cr0 & HV_CR0_PG) && !(sr->cr0 & HV_CR0_PE))
@@ -488,7 +497,7 @@ static int svm_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 	    index == 0xc0000083 || index == 0x00000175 ||
 	    index == 0x00000176) {
 		/* Addresses must be canonical. */
-		if ((s64)(data << 16) >> 16 != (s64)data)
+		if (!hwvirt_is_canonical(data))
 			return -ENOENT;
 	}
 	p = svm_msr_slot(vmcb, index);
@@ -507,6 +516,11 @@ static void svm_init_control(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 	struct vmcb_control *c = &vmcb->control;
 
 	memset(c, 0, sizeof(*c));
+	/*
+	 * CR4 writes exit, to check them against the guest's CPUID (the
+	 * CPU would take any bit it has itself, LA57 included).
+	 */
+	c->intercept_cr = SVM_INTERCEPT_CR_WRITE(4);
 	/* Every DR access exits: the guest's DRs are kept in software. */
 	c->intercept_dr = 0xffffffff;
 	c->intercept3 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI |
@@ -593,6 +607,11 @@ static void svm_vcpu_free(struct hwvirt_vcpu *vcpu)
 static void svm_flush_tlb(struct hwvirt_vcpu *vcpu)
 {
 	to_svm(vcpu)->flush_pending = true;
+}
+
+static void svm_set_cr4(struct hwvirt_vcpu *vcpu, u64 cr4)
+{
+	to_svm(vcpu)->vmcb->save.cr4 = cr4;
 }
 
 /* ------------------------------------------------------------------------
@@ -866,27 +885,44 @@ static int svm_handle_msr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 	return svm_skip_or_fail(vcpu, vmcb);
 }
 
-/* MOV to/from DRn: decoded, since the CPU may have no decode assists. */
+/*
+ * The general register of an intercepted MOV to or from CRn/DRn, and the
+ * instruction's length: from the decode assists when the CPU has them,
+ * else decoded (0F 20-23 /r: ModRM.rm names the register).
+ */
+static int svm_mov_crdr_gpr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb,
+			    int *gpr, unsigned int *len)
+{
+	struct hw_insn insn;
+
+	if ((svm_caps.features & SVM_FEAT_DECODE_ASSISTS) &&
+	    (vmcb->control.exit_info_1 & SVM_EXITINFO1_CR_MOV) &&
+	    (svm_caps.features & SVM_FEAT_NRIPS) && vmcb->control.next_rip) {
+		*gpr = vmcb->control.exit_info_1 & SVM_EXITINFO1_CR_GPR_MASK;
+		*len = vmcb->control.next_rip - vcpu->rip;
+		return 0;
+	}
+	if (hwvirt_decode_at_rip(vcpu, &insn) || !insn.has_modrm ||
+	    (insn.opcode & 0xfffc) != 0x0f20)
+		return -EIO;
+	*gpr = insn.rm;
+	*len = insn.len;
+	return 0;
+}
+
+/* MOV to/from DRn: the guest's DRs are kept in software. */
 static int svm_handle_dr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	u64 code = vmcb->control.exit_code;
 	bool write = code >= 0x30;
 	int dr = code & 0xf;
-	struct hw_insn insn;
-	u8 bytes[HW_MAX_INSN_LEN];
-	u64 *val, gpa;
-	u32 err;
+	unsigned int len;
+	u64 *val;
 	int gpr;
 
-	/* The ModRM r/m field names the GPR: fetch the instruction. */
-	if (hwvirt_gva_to_gpa(vcpu, vmcb->save.cs.base + vcpu->rip,
-			      HV_PF_FETCH, &gpa, &err) ||
-	    hwvirt_read_gpa(vcpu->vm, gpa, bytes, 3 + 1) ||
-	    hw_decode(&insn, bytes, 4, hwvirt_cpu_mode(vcpu)) ||
-	    !insn.has_modrm)
+	if (svm_mov_crdr_gpr(vcpu, vmcb, &gpr, &len))
 		return svm_unhandled(vcpu, vmcb);
-	gpr = insn.rm;
 	if (dr == 4 || dr == 5)
 		dr += 2;
 	if (dr > 7) {
@@ -903,7 +939,28 @@ static int svm_handle_dr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 		*val = vcpu->regs[gpr] | (dr == 7 ? 0x400 : dr == 6 ? 0xffff0ff0 : 0);
 	else
 		vcpu->regs[gpr] = *val;
-	vcpu->rip += insn.len;
+	vcpu->rip += len;
+	vcpu->interrupt_shadow = false;
+	return HWVIRT_RESUME;
+}
+
+/* MOV to CR4: checked against the architecture and the guest's CPUID. */
+static int svm_handle_cr4_write(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	unsigned int len;
+	u64 val;
+	int gpr;
+
+	if (svm_mov_crdr_gpr(vcpu, vmcb, &gpr, &len))
+		return svm_unhandled(vcpu, vmcb);
+	val = vcpu->regs[gpr];
+	if (hwvirt_cpu_mode(vcpu) != HW_MODE_64)
+		val = (u32)val;
+	if (hwvirt_set_cr4(vcpu, val)) {
+		hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
+		return HWVIRT_RESUME;
+	}
+	vcpu->rip += len;
 	vcpu->interrupt_shadow = false;
 	return HWVIRT_RESUME;
 }
@@ -1007,6 +1064,8 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 	case SVM_EXIT_RDPMC:
 		hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
 		return HWVIRT_RESUME;
+	case SVM_EXIT_WRITE_CR4:
+		return svm_handle_cr4_write(vcpu, vmcb);
 	case 0x20 ... 0x3f:
 		return svm_handle_dr(vcpu, vmcb);
 	case SVM_EXIT_INVALID:
@@ -1046,6 +1105,7 @@ const struct hwvirt_backend hwvirt_svm_backend = {
 	.cpu_disable	= svm_cpu_disable,
 	.describe	= svm_describe,
 	.mmu_modes	= svm_mmu_modes,
+	.tdp_levels	= svm_tdp_levels,
 	.vcpu_size	= sizeof(struct svm_vcpu),
 	.vcpu_create	= svm_vcpu_create,
 	.vcpu_free	= svm_vcpu_free,
@@ -1055,6 +1115,7 @@ const struct hwvirt_backend hwvirt_svm_backend = {
 	.set_sregs	= svm_set_sregs,
 	.get_segment	= svm_get_segment,
 	.get_cr		= svm_get_cr,
+	.set_cr4	= svm_set_cr4,
 	.get_efer	= svm_get_efer,
 	.get_cpl	= svm_get_cpl,
 	.get_msr	= svm_get_msr,

@@ -77,6 +77,14 @@
 #define SVM_INTERCEPT_MWAIT_COND	BIT(12)
 #define SVM_INTERCEPT_XSETBV		BIT(13)
 
+/* intercept_cr: reads of CRn in bits 15:0, writes in bits 31:16 */
+#define SVM_INTERCEPT_CR_READ(n)	BIT(n)
+#define SVM_INTERCEPT_CR_WRITE(n)	BIT(16 + (n))
+
+/* CR/DR access exit_info_1 with decode assists */
+#define SVM_EXITINFO1_CR_MOV		BIT_ULL(63)	/* MOV, not LMSW/CLTS */
+#define SVM_EXITINFO1_CR_GPR_MASK	0xf
+
 /* int_ctl */
 #define SVM_V_TPR_MASK			0xff
 #define SVM_V_IRQ			BIT(8)
@@ -111,6 +119,7 @@
 /* Exit codes */
 #define SVM_EXIT_READ_CR0		0x000
 #define SVM_EXIT_WRITE_CR0		0x010
+#define SVM_EXIT_WRITE_CR4		0x014
 #define SVM_EXIT_EXCEPTION_BASE		0x040
 #define SVM_EXIT_INTR			0x060
 #define SVM_EXIT_NMI			0x061

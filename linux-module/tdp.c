@@ -2,8 +2,12 @@
 /*
  * hwvirt: the TDP MMU, two-dimensional paging (AMD NPT).
  *
- * One 4-level table per VM maps guest-physical frames (gfn) to the host
- * frames (pfn) of the userspace memory the memory slots name.  Leaves are
+ * One table per VM maps guest-physical frames (gfn) to the host frames
+ * (pfn) of the userspace memory the memory slots name.  It has 4 or 5
+ * levels, as the backend says (tdp_levels()): AMD's CPU walks the nested
+ * table in the host's own paging mode, so a host running 5-level paging
+ * (CR4.LA57) needs a 5-level table, whatever paging the guest uses.  The
+ * gfns a table reaches are those below 2^(9 * levels).  Leaves are
  * 4 KiB and built on demand, at nested page faults; each present leaf
  * holds a reference on its page (get_user_pages), dropped when the leaf
  * is zapped: when a slot changes, when the host unmaps the memory (MMU
@@ -29,7 +33,6 @@
 #define TDP_W		(1ULL << 1)
 #define TDP_U		(1ULL << 2)
 #define TDP_ADDR_MASK	0x000ffffffffff000ULL
-#define TDP_LEVELS	4
 #define TDP_ENTRIES	512
 
 /* Software bit (ignored by the CPU): the leaf maps its page writable. */
@@ -37,13 +40,25 @@
 
 int hwvirt_tdp_init(struct hwvirt_vm *vm)
 {
-	struct page *root = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	struct page *root;
+	int levels = hwvirt_backend->tdp_levels();
 
+	if (WARN_ON_ONCE(levels < HWVIRT_TDP_MIN_LEVELS ||
+			 levels > HWVIRT_TDP_MAX_LEVELS))
+		return -EINVAL;
+	root = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!root)
 		return -ENOMEM;
 	vm->tdp.root = page_address(root);
 	vm->tdp.root_pa = page_to_phys(root);
+	vm->tdp.levels = levels;
 	return 0;
+}
+
+/* The first gfn a table of the VM's depth cannot reach. */
+static u64 tdp_gfn_end(struct hwvirt_vm *vm)
+{
+	return 1ULL << (9 * vm->tdp.levels);
 }
 
 static unsigned int tdp_index(u64 gfn, int level)
@@ -118,7 +133,7 @@ static void tdp_zap_locked(struct hwvirt_vm *vm, u64 start, u64 end)
 	lockdep_assert_held(&vm->mmu_lock);
 	while (start < end) {
 		next = 0;
-		n = tdp_zap_range(vm->tdp.root, TDP_LEVELS, 0, start, end,
+		n = tdp_zap_range(vm->tdp.root, vm->tdp.levels, 0, start, end,
 				  leaves, TDP_ZAP_BATCH, 0, &next);
 		if (!n)
 			break;
@@ -154,8 +169,8 @@ void hwvirt_tdp_destroy(struct hwvirt_vm *vm)
 {
 	if (!vm->tdp.root)
 		return;
-	hwvirt_tdp_zap_gfn_range(vm, 0, 1ULL << (HWVIRT_GPA_BITS - PAGE_SHIFT));
-	tdp_free_tables(vm->tdp.root, TDP_LEVELS);
+	hwvirt_tdp_zap_gfn_range(vm, 0, tdp_gfn_end(vm));
+	tdp_free_tables(vm->tdp.root, vm->tdp.levels);
 	vm->tdp.root = NULL;
 }
 
@@ -189,7 +204,7 @@ static u64 *tdp_walk_alloc(struct hwvirt_vm *vm, u64 gfn, struct tdp_cache *c)
 	u64 *table = vm->tdp.root;
 	int level;
 
-	for (level = TDP_LEVELS; level > 1; level--) {
+	for (level = vm->tdp.levels; level > 1; level--) {
 		u64 *e = &table[tdp_index(gfn, level)];
 
 		if (!(*e & TDP_P)) {
@@ -222,7 +237,8 @@ int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write)
 	u64 gfn = gpa >> PAGE_SHIFT, *leaf;
 	int idx, r;
 
-	if (gpa >> HWVIRT_GPA_BITS)
+	/* Beyond every slot (hwvirt_gpa_bits bounds them): MMIO. */
+	if (gpa >> hwvirt_gpa_bits || gfn >= tdp_gfn_end(vm))
 		return 1;
 
 	idx = srcu_read_lock(&vm->srcu);

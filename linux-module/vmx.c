@@ -178,10 +178,20 @@ static u32 vmx_mmu_modes(void)
 	return 0;
 }
 
+/*
+ * EPT's depth is the page-walk length in the EPTP, not the host's paging
+ * mode: 4 levels reach the 48-bit guest-physical addresses we give guests.
+ */
+static int vmx_tdp_levels(void)
+{
+	return 4;
+}
+
 const struct hwvirt_backend hwvirt_vmx_backend = {
 	.name		= "vmx",
 	.abi_backend	= HWVIRT_BACKEND_VMX,
 	.mmu_modes	= vmx_mmu_modes,
+	.tdp_levels	= vmx_tdp_levels,
 	.probe		= vmx_probe,
 	.setup		= vmx_setup,
 	.unsetup	= vmx_unsetup,

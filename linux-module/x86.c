@@ -13,6 +13,7 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/slab.h>
 #include <linux/srcu.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
@@ -24,6 +25,9 @@
 
 u64 hwvirt_host_xcr0;
 u64 hwvirt_supported_xcr0;
+u64 hwvirt_supported_cr4;
+unsigned int hwvirt_gpa_bits;
+bool hwvirt_cpu_has_la57;
 
 /* XCR0 features a guest may enable: x87, SSE, AVX, AVX-512. */
 #define HWVIRT_XCR0_ALLOWED	0xe7ULL
@@ -32,13 +36,45 @@ u64 hwvirt_supported_xcr0;
 #define XCR0_YMM		0x4ULL
 #define XCR0_AVX512		0xe0ULL
 
+static u64 cr4_from_cpuid(const struct hwvirt_cpuid_entry *e, u32 n);
+
 int hwvirt_x86_setup(void)
 {
+	struct hwvirt_cpuid_entry *e;
+	unsigned int tdp_bits;
+	int n;
+
 	if (boot_cpu_has(X86_FEATURE_XSAVE)) {
 		hwvirt_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 		hwvirt_supported_xcr0 = hwvirt_host_xcr0 & HWVIRT_XCR0_ALLOWED;
 	}
+
+	/*
+	 * The kernel clears its LA57 feature when it runs 4-level paging;
+	 * guests can still use 5-level paging if the CPU has it.
+	 */
+	hwvirt_cpu_has_la57 = cpuid_eax(0) >= 7 &&
+			      (cpuid_ecx(7) & CPUID_7_ECX_LA57);
+
+	/* CR4: what the supported CPUID offers. */
+	e = kcalloc(HWVIRT_MAX_CPUID_ENTRIES, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	n = hwvirt_supported_cpuid(e, HWVIRT_MAX_CPUID_ENTRIES);
+	hwvirt_supported_cr4 = cr4_from_cpuid(e, n);
+	kfree(e);
+
+	tdp_bits = PAGE_SHIFT + 9 * hwvirt_backend->tdp_levels();
+	hwvirt_gpa_bits = min3(tdp_bits, (unsigned int)HWVIRT_MAX_GPA_BITS,
+			       (unsigned int)boot_cpu_data.x86_phys_bits);
 	return 0;
+}
+
+bool hwvirt_is_canonical(u64 addr)
+{
+	int shift = 64 - (hwvirt_cpu_has_la57 ? 57 : 48);
+
+	return (u64)((s64)(addr << shift) >> shift) == addr;
 }
 
 /* ------------------------------------------------------------------------
@@ -66,12 +102,13 @@ static const struct cpuid_mask cpuid_masks[] = {
 	  ~(B(18) | B(21) | B(22) | B(29) | B(30) | B(31)) },
 	/*
 	 * Leaf 7.0.  EBX: no SGX, TSC_ADJUST, HLE, RTM, PQM, PQE, MPX, Intel
-	 * PT.  ECX: no UMIP, PKU, OSPKE, WAITPKG, LA57, RDPID, SGX-LC.  EDX:
-	 * none (speculation controls are not virtualized) but FSRM.
+	 * PT.  ECX: no UMIP, PKU, OSPKE, WAITPKG, RDPID, SGX-LC; LA57 (5-level
+	 * guest paging) as the CPU has it.  EDX: none (speculation controls
+	 * are not virtualized) but FSRM.
 	 */
 	{ 0x00000007, 0,
 	  ~(B(1) | B(2) | B(4) | B(11) | B(12) | B(14) | B(15) | B(25)),
-	  ~(B(2) | B(3) | B(4) | B(5) | B(16) | B(22) | B(30)),
+	  ~(B(2) | B(3) | B(4) | B(5) | B(22) | B(30)),
 	  B(4) },
 	/*
 	 * 0x80000001.  ECX: no CMP_LEGACY, SVM, OSVW, IBS, SKINIT, WDT, LWP,
@@ -242,6 +279,91 @@ void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu)
 	vcpu->regs[HW_RBX] = ebx;
 	vcpu->regs[HW_RCX] = ecx;
 	vcpu->regs[HW_RDX] = edx;
+}
+
+/* ------------------------------------------------------------------------
+ * Control registers
+ */
+
+/* The value of a CPUID register in table e[0..n), 0 if absent. */
+static u32 cpuid_reg(const struct hwvirt_cpuid_entry *e, u32 n, u32 function,
+		     int reg)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].function != function ||
+		    ((e[i].flags & HWVIRT_CPUID_INDEXED) && e[i].index != 0))
+			continue;
+		switch (reg) {
+		case HW_RAX: return e[i].eax;
+		case HW_RBX: return e[i].ebx;
+		case HW_RCX: return e[i].ecx;
+		default: return e[i].edx;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The CR4 bits a CPU with CPUID table e[0..n) has.  The bits through
+ * OSXMMEXCPT are in every x86-64 CPU; the others come with a feature.
+ * VMXE, SMXE, PKE (no PKU for guests), CET, PKS never.
+ */
+static u64 cr4_from_cpuid(const struct hwvirt_cpuid_entry *e, u32 n)
+{
+	static const struct {
+		u32 function;
+		int reg;
+		u32 bit;
+		u64 cr4;
+	} feats[] = {
+		{ 0x1, HW_RCX, CPUID_1_ECX_PCID, HV_CR4_PCIDE },
+		{ 0x1, HW_RCX, CPUID_1_ECX_XSAVE, HV_CR4_OSXSAVE },
+		{ 0x7, HW_RBX, CPUID_7_EBX_FSGSBASE, HV_CR4_FSGSBASE },
+		{ 0x7, HW_RBX, CPUID_7_EBX_SMEP, HV_CR4_SMEP },
+		{ 0x7, HW_RBX, CPUID_7_EBX_SMAP, HV_CR4_SMAP },
+		{ 0x7, HW_RCX, CPUID_7_ECX_UMIP, HV_CR4_UMIP },
+		{ 0x7, HW_RCX, CPUID_7_ECX_LA57, HV_CR4_LA57 },
+	};
+	u64 cr4 = HV_CR4_VME | HV_CR4_PVI | HV_CR4_TSD | HV_CR4_DE |
+		  HV_CR4_PSE | HV_CR4_PAE | HV_CR4_MCE | HV_CR4_PGE |
+		  HV_CR4_PCE | HV_CR4_OSFXSR | HV_CR4_OSXMMEXCPT;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(feats); i++)
+		if (cpuid_reg(e, n, feats[i].function, feats[i].reg) &
+		    feats[i].bit)
+			cr4 |= feats[i].cr4;
+	return cr4;
+}
+
+/* Changing these drops the guest's translations (SDM 4.10.4.1). */
+#define CR4_TLB_BITS	(HV_CR4_PGE | HV_CR4_PAE | HV_CR4_PSE | \
+			 HV_CR4_PCIDE | HV_CR4_SMEP | HV_CR4_SMAP | \
+			 HV_CR4_LA57 | HV_CR4_PKE)
+
+int hwvirt_set_cr4(struct hwvirt_vcpu *vcpu, u64 cr4)
+{
+	const struct hwvirt_backend *b = hwvirt_backend;
+	u64 old = b->get_cr(vcpu, 4);
+	bool lma = b->get_efer(vcpu) & HV_EFER_LMA;
+	u64 allowed = hwvirt_supported_cr4 &
+		      cr4_from_cpuid(vcpu->cpuid, vcpu->cpuid_nent);
+
+	if (cr4 & ~allowed)
+		return -EINVAL;
+	/* Long mode keeps PAE, and its number of paging levels. */
+	if (lma && (!(cr4 & HV_CR4_PAE) || ((cr4 ^ old) & HV_CR4_LA57)))
+		return -EINVAL;
+	/* PCIDs: enabled in long mode only, while PCID 0 is current. */
+	if ((cr4 & HV_CR4_PCIDE) && !(old & HV_CR4_PCIDE) &&
+	    (!lma || (b->get_cr(vcpu, 3) & 0xfff)))
+		return -EINVAL;
+	b->set_cr4(vcpu, cr4);
+	if ((cr4 ^ old) & CR4_TLB_BITS)
+		b->flush_tlb(vcpu);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -474,7 +596,7 @@ int hwvirt_gva_to_gpa(struct hwvirt_vcpu *vcpu, u64 gva, u32 access,
 	}
 
 	if (efer & HV_EFER_LMA) {
-		levels = 4;
+		levels = (cr4 & HV_CR4_LA57) ? 5 : 4;
 		table = b->get_cr(vcpu, 3) & PTE_ADDR_MASK;
 	} else if (cr4 & HV_CR4_PAE) {
 		u64 pdpte;
@@ -692,8 +814,7 @@ int hwvirt_internal_error(struct hwvirt_vcpu *vcpu, u32 suberror,
 	return HWVIRT_USER;
 }
 
-/* Fetch and decode the instruction at CS:RIP. */
-static int fetch_and_decode(struct hwvirt_vcpu *vcpu, struct hw_insn *insn)
+int hwvirt_decode_at_rip(struct hwvirt_vcpu *vcpu, struct hw_insn *insn)
 {
 	enum hw_cpu_mode mode = hwvirt_cpu_mode(vcpu);
 	u64 lin = linear_address(vcpu, HW_CS, vcpu->rip, mode);
@@ -726,7 +847,7 @@ static int fetch_and_decode(struct hwvirt_vcpu *vcpu, struct hw_insn *insn)
 int hwvirt_skip_insn(struct hwvirt_vcpu *vcpu)
 {
 	struct hw_insn insn;
-	int r = fetch_and_decode(vcpu, &insn);
+	int r = hwvirt_decode_at_rip(vcpu, &insn);
 
 	if (r && !(r == -HW_E_UNSUPPORTED && insn.len))
 		return -EIO;
@@ -790,7 +911,7 @@ static int handle_string_pio(struct hwvirt_vcpu *vcpu, u16 port,
 	u32 err, access;
 	int r, reg;
 
-	r = fetch_and_decode(vcpu, insn);
+	r = hwvirt_decode_at_rip(vcpu, insn);
 	if (r || (insn->op != HW_OP_INS && insn->op != HW_OP_OUTS))
 		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
 					     0, port, next_rip, 0);
@@ -1113,7 +1234,7 @@ int hwvirt_handle_mmio(struct hwvirt_vcpu *vcpu, u64 gpa)
 	int r;
 
 	vcpu->stat[HWVIRT_STAT_EXIT_MMIO]++;
-	r = fetch_and_decode(vcpu, e.insn);
+	r = hwvirt_decode_at_rip(vcpu, e.insn);
 	if (r)
 		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
 					     0, 0, gpa, gpa);

@@ -20,15 +20,40 @@
 #define HV_CR0_PE		(1ULL << 0)
 #define HV_CR0_WP		(1ULL << 16)
 #define HV_CR0_PG		(1ULL << 31)
+#define HV_CR4_VME		(1ULL << 0)
+#define HV_CR4_PVI		(1ULL << 1)
+#define HV_CR4_TSD		(1ULL << 2)
+#define HV_CR4_DE		(1ULL << 3)
 #define HV_CR4_PSE		(1ULL << 4)
 #define HV_CR4_PAE		(1ULL << 5)
-#define HV_CR4_OSXSAVE	(1ULL << 18)
+#define HV_CR4_MCE		(1ULL << 6)
+#define HV_CR4_PGE		(1ULL << 7)
+#define HV_CR4_PCE		(1ULL << 8)
+#define HV_CR4_OSFXSR		(1ULL << 9)
+#define HV_CR4_OSXMMEXCPT	(1ULL << 10)
+#define HV_CR4_UMIP		(1ULL << 11)
+#define HV_CR4_LA57		(1ULL << 12)
+#define HV_CR4_FSGSBASE		(1ULL << 16)
+#define HV_CR4_PCIDE		(1ULL << 17)
+#define HV_CR4_OSXSAVE		(1ULL << 18)
+#define HV_CR4_SMEP		(1ULL << 20)
+#define HV_CR4_SMAP		(1ULL << 21)
+#define HV_CR4_PKE		(1ULL << 22)
 #define HV_EFER_LME	(1ULL << 8)
 #define HV_EFER_LMA	(1ULL << 10)
 #define HV_EFER_NXE	(1ULL << 11)
 #define HV_RFLAGS_IF	(1ULL << 9)
 #define HV_RFLAGS_VM	(1ULL << 17)
 #define HV_RFLAGS_FIXED	(1ULL << 1)
+
+/* CPUID feature bits the core tests (leaf, register, bit). */
+#define CPUID_1_ECX_PCID	(1U << 17)
+#define CPUID_1_ECX_XSAVE	(1U << 26)
+#define CPUID_7_EBX_FSGSBASE	(1U << 0)
+#define CPUID_7_EBX_SMEP	(1U << 7)
+#define CPUID_7_EBX_SMAP	(1U << 20)
+#define CPUID_7_ECX_UMIP	(1U << 2)
+#define CPUID_7_ECX_LA57	(1U << 16)
 
 #define HV_VEC_DE		0
 #define HV_VEC_NMI		2
@@ -45,10 +70,21 @@
 #define HV_PF_USER		(1U << 2)
 #define HV_PF_FETCH		(1U << 4)
 
-/* Set-up at load: host XCR0, what guests may use. */
+/*
+ * Set-up at load: host XCR0 and what guests may use of XSAVE, the CR4
+ * bits a guest can be given, and how wide guest-physical addresses are.
+ */
 int hwvirt_x86_setup(void);
 extern u64 hwvirt_host_xcr0;
 extern u64 hwvirt_supported_xcr0;
+extern u64 hwvirt_supported_cr4;
+extern unsigned int hwvirt_gpa_bits;
+
+/* Does the CPU have 5-level paging (whether or not the host uses it)? */
+extern bool hwvirt_cpu_has_la57;
+
+/* Is addr canonical for the linear-address width the CPU can have? */
+bool hwvirt_is_canonical(u64 addr);
 
 /* HWVIRT_GET_SUPPORTED_CPUID: fills entries, returns how many. */
 int hwvirt_supported_cpuid(struct hwvirt_cpuid_entry *e, int max);
@@ -58,6 +94,12 @@ enum hw_cpu_mode hwvirt_cpu_mode(struct hwvirt_vcpu *vcpu);
 
 /* CPUID for the guest, from its table; sets RAX..RDX. */
 void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu);
+
+/*
+ * MOV to CR4 by the guest: checks the value against the architecture and
+ * the guest's CPUID and loads it.  0, or -EINVAL for #GP.
+ */
+int hwvirt_set_cr4(struct hwvirt_vcpu *vcpu, u64 cr4);
 
 /* MSRs, for the guest (from_guest) and for userspace: 0 or -ENOENT. */
 int hwvirt_get_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data);
@@ -105,6 +147,12 @@ void hwvirt_requeue_event(struct hwvirt_vcpu *vcpu, int type, u8 vector,
 #define HWVIRT_EVENT_TYPE_IRQ		0
 #define HWVIRT_EVENT_TYPE_NMI		1
 #define HWVIRT_EVENT_TYPE_EXCEPTION	2
+
+/*
+ * Fetch and decode the instruction at CS:RIP: 0, or -HW_E_* (see
+ * emulate.h); -HW_E_TRUNCATED when not one byte of it can be read.
+ */
+int hwvirt_decode_at_rip(struct hwvirt_vcpu *vcpu, struct hw_insn *insn);
 
 /* Exits the core handles for every backend. */
 int hwvirt_skip_insn(struct hwvirt_vcpu *vcpu);

@@ -192,6 +192,15 @@ static void hwvirt_set_phys_mem(HwvirtState *s, MemoryRegionSection *section,
         return;
     }
 
+    if (end > (1ULL << s->gpa_bits)) {
+        error_report("hwvirt: cannot map memory at 0x%" HWADDR_PRIx
+                     "+0x%" HWADDR_PRIx ": guest-physical addresses end at "
+                     "2^%u on this host (%s)", start, size, s->gpa_bits,
+                     s->info.backend_desc);
+        error_printf("Give the guest less memory (-m), or run it on a host "
+                     "with 5-level paging.\n");
+        exit(1);
+    }
     for (i = 0; i < s->nr_slots && s->slots[i].size; i++) {
         /* the first free slot */
     }
@@ -262,6 +271,8 @@ static int hwvirt_init_machine(MachineState *ms)
         error_report("hwvirt: HWVIRT_GET_SUPPORTED_CPUID: %s", strerror(-ret));
         goto fail;
     }
+    /* Modules before 0.2.0 leave gpa_bits 0: they mapped 48 bits. */
+    s->gpa_bits = s->info.gpa_bits ? s->info.gpa_bits : 48;
     s->run_size = ioctl(s->fd, HWVIRT_GET_VCPU_MMAP_SIZE, 0);
     if (s->run_size < (int)sizeof(struct hwvirt_run)) {
         ret = -EPROTO;

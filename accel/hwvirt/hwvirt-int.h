@@ -43,6 +43,7 @@ typedef struct HwvirtState {
     struct hwvirt_info info;
     struct hwvirt_cpuid *supported_cpuid;
     int run_size;
+    unsigned int gpa_bits;      /* memory slots end below 2^gpa_bits */
 
     /* Memory slots, indexed by slot number; changed under the BQL. */
     HwvirtSlot *slots;

@@ -8,6 +8,7 @@
  */
 
 #define BLOB(name)	.globl name, name##_end; name:
+#define GUEST_CODE_SEG	0x100		/* real mode: CS for GUEST_CODE */
 #define END(name)	name##_end:
 
 	.section .rodata, "a"
@@ -152,7 +153,69 @@ BLOB(guest_triple)
 	ud2
 END(guest_triple)
 
+/*
+ * Real mode: set CR4.LA57 (bit 12) and report on port 0x7a whether that
+ * raised #GP (0x0d, from the IVT handler) or worked (0x57); then CR4 out
+ * on 0x7b.
+ */
+	.code16
+BLOB(guest_cr4_la57)
+	xor	%ax, %ax
+	mov	%ax, %ds
+	movw	$(1f - guest_cr4_la57), (13 * 4)	/* IVT: #GP -> 1f */
+	movw	$(GUEST_CODE_SEG), (13 * 4 + 2)
+	mov	%cr4, %eax
+	or	$0x1000, %eax
+	mov	%eax, %cr4
+	mov	$0x57, %al
+	out	%al, $0x7a
+	mov	%cr4, %eax
+	out	%eax, $0x7b
+	hlt
+1:	mov	$0x0d, %al
+	out	%al, $0x7a
+	hlt
+END(guest_cr4_la57)
+
 	.code64
+/*
+ * Long mode, 5-level paging, with the identity map also at
+ * 0xff00000000000000 (PML5 slot 256): CR4 out on 0x78; then, running at
+ * the high alias, an MMIO write to 0x100000000 and the 4 bytes at
+ * la57_msg out on port 0x79 by REP OUTSB, both through that alias, so
+ * the module must walk the guest's 5-level tables to emulate them.
+ */
+BLOB(guest_la57)
+	mov	%cr4, %rax
+	out	%eax, $0x78
+	lea	1f(%rip), %rax
+	movabs	$0xff00000000000000, %rcx
+	or	%rcx, %rax
+	jmp	*%rax
+1:	movabs	$0xff00000100000000, %rbx
+	movl	$0x57575757, (%rbx)
+	lea	2f(%rip), %rsi
+	mov	$4, %ecx
+	mov	$0x79, %dx
+	cld
+	rep outsb
+	hlt
+2:	.ascii	"LA57"
+END(guest_la57)
+
+/*
+ * Long mode: the 8 bytes at RBX out on ports 0x74 (low) and 0x75 (high),
+ * then RCX stored at RBX + 8, and HLT.
+ */
+BLOB(guest_peek64)
+	mov	(%rbx), %rax
+	out	%eax, $0x74
+	shr	$32, %rax
+	out	%eax, $0x75
+	mov	%rcx, 8(%rbx)
+	hlt
+END(guest_peek64)
+
 /*
  * Long mode: XMM0 must survive ECX in-kernel exits (CPUIDs) while the
  * host runs other tasks on this CPU; it is stored at 0x9400, then OUT 0x91.

@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -216,11 +218,106 @@ void set_long_mode(struct tvcpu *v)
 	start_at(v, GUEST_CODE, 0x8000);
 }
 
+void set_long_mode_la57(struct tvcpu *v)
+{
+	uint64_t *pml5 = (uint64_t *)(v->vm->mem + GUEST_PT + 3 * 4096);
+	struct hwvirt_sregs sr;
+
+	set_long_mode(v);
+	memset(pml5, 0, 4096);
+	pml5[0] = GUEST_PT | 3;		/* the PML4 of set_long_mode() */
+	pml5[256] = GUEST_PT | 3;
+	if (ioctl(v->fd, HWVIRT_GET_SREGS, &sr))
+		fail_setup("HWVIRT_GET_SREGS");
+	sr.cr3 = GUEST_PT + 3 * 4096;
+	sr.cr4 = 0x1020;		/* LA57, PAE */
+	if (ioctl(v->fd, HWVIRT_SET_SREGS, &sr))
+		fail_setup("HWVIRT_SET_SREGS (5-level long mode)");
+}
+
+struct cpuid_buf {
+	struct hwvirt_cpuid hdr;
+	struct hwvirt_cpuid_entry e[256];
+};
+
+static void get_supported(struct tvm *vm, struct cpuid_buf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->hdr.nent = 256;
+	if (ioctl(vm->sys, HWVIRT_GET_SUPPORTED_CPUID, c))
+		fail_setup("HWVIRT_GET_SUPPORTED_CPUID");
+}
+
+void set_supported_cpuid(struct tvcpu *v)
+{
+	struct cpuid_buf c;
+
+	get_supported(v->vm, &c);
+	if (ioctl(v->fd, HWVIRT_SET_CPUID, &c))
+		fail_setup("HWVIRT_SET_CPUID");
+}
+
+uint32_t supported_cpuid(struct tvm *vm, uint32_t function, uint32_t index,
+			 int reg)
+{
+	struct cpuid_buf c;
+	uint32_t i;
+
+	get_supported(vm, &c);
+	for (i = 0; i < c.hdr.nent; i++) {
+		struct hwvirt_cpuid_entry *e = &c.e[i];
+
+		if (e->function != function ||
+		    ((e->flags & HWVIRT_CPUID_INDEXED) && e->index != index))
+			continue;
+		return reg == REG_EAX ? e->eax : reg == REG_EBX ? e->ebx :
+		       reg == REG_ECX ? e->ecx : e->edx;
+	}
+	return 0;
+}
+
+void set_reg(struct tvcpu *v, size_t offset, uint64_t val)
+{
+	struct hwvirt_regs r;
+
+	if (ioctl(v->fd, HWVIRT_GET_REGS, &r))
+		fail_setup("HWVIRT_GET_REGS");
+	memcpy((uint8_t *)&r + offset, &val, sizeof(val));
+	if (ioctl(v->fd, HWVIRT_SET_REGS, &r))
+		fail_setup("HWVIRT_SET_REGS");
+}
+
+int run_watchdog;
+
+static void on_watchdog(int sig)
+{
+	(void)sig;
+}
+
 int run(struct tvcpu *v)
 {
+	struct itimerval left, it = { .it_value = { .tv_sec = run_watchdog } };
+	int armed = 0, r = 0;
+
+	/*
+	 * A guest that never exits (a module that maps nothing, say) ends
+	 * the run with EINTR after run_watchdog seconds, unless the test
+	 * armed its own timer.
+	 */
+	if (run_watchdog && !getitimer(ITIMER_REAL, &left) &&
+	    !left.it_value.tv_sec && !left.it_value.tv_usec) {
+		struct sigaction sa = { .sa_handler = on_watchdog };
+
+		sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
+		armed = !setitimer(ITIMER_REAL, &it, NULL);
+	}
 	if (ioctl(v->fd, HWVIRT_RUN, 0))
-		return -errno;
-	return v->run->exit_reason;
+		r = -errno;
+	if (armed) {
+		it.it_value.tv_sec = 0;
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
+	return r ? r : (int)v->run->exit_reason;
 }
 
 const char *exit_name(int reason)

@@ -43,6 +43,9 @@ DECLARE_BLOB(guest_bench_pio);
 DECLARE_BLOB(guest_prot);
 DECLARE_BLOB(guest_triple);
 DECLARE_BLOB(guest_long);
+DECLARE_BLOB(guest_la57);
+DECLARE_BLOB(guest_cr4_la57);
+DECLARE_BLOB(guest_peek64);
 #define BLOB_SIZE(name) ((size_t)(name##_end - name))
 
 extern int test_failed;
@@ -68,9 +71,28 @@ void load_blob(struct tvm *vm, const uint8_t *start, const uint8_t *end);
 void set_real_mode(struct tvcpu *v);
 void set_prot_mode(struct tvcpu *v);
 void set_long_mode(struct tvcpu *v);
+/* Long mode with 5-level paging: the same map, also at 0xff00000000000000. */
+void set_long_mode_la57(struct tvcpu *v);
 
-/* HWVIRT_RUN: the exit reason, or -errno. */
+/*
+ * Give the vCPU the module's supported CPUID (what HWVIRT_GET_SUPPORTED_CPUID
+ * says), and look a register of it up.  0 if the leaf is absent.
+ */
+void set_supported_cpuid(struct tvcpu *v);
+uint32_t supported_cpuid(struct tvm *vm, uint32_t function, uint32_t index,
+			 int reg);
+enum { REG_EAX, REG_EBX, REG_ECX, REG_EDX };
+
+/* A general register of the vCPU, read or written by name. */
+void set_reg(struct tvcpu *v, size_t offset, uint64_t val);
+#define SET_REG(v, r, val) set_reg(v, offsetof(struct hwvirt_regs, r), val)
+
+/*
+ * HWVIRT_RUN: the exit reason, or -errno.  With run_watchdog set, a run
+ * that has not returned after that many seconds ends with -EINTR.
+ */
 int run(struct tvcpu *v);
+extern int run_watchdog;
 const char *exit_name(int reason);
 
 /* Expect an exit: returns 1 and reports ok/not ok under what. */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <cpuid.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -322,6 +323,173 @@ static void test_modes(void)
 	done_vm(&vm, &v);
 }
 
+/* What the CPU this runs on says, for the expectations below. */
+static int cpu_has_la57(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	__cpuid(0, eax, ebx, ecx, edx);
+	if (eax < 7)
+		return 0;
+	__cpuid_count(7, 0, eax, ebx, ecx, edx);
+	return !!(ecx & (1U << 16));
+}
+
+/* The host's paging levels and physical address bits, from /proc/cpuinfo. */
+static void host_paging(int *levels, int *phys_bits)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096];
+
+	*levels = 4;
+	*phys_bits = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		/* Linux keeps the la57 flag only while it runs 5-level paging. */
+		if (!strncmp(line, "flags", 5) && strstr(line, " la57"))
+			*levels = 5;
+		if (!*phys_bits && !strncmp(line, "address sizes", 13))
+			sscanf(strchr(line, ':') + 1, "%d", phys_bits);
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * The guest-physical reach: HWVIRT_GET_INFO's gpa_bits follows the
+ * host's paging (the depth of the nested table) and physical address
+ * width; a slot may end exactly there and the guest reaches its last
+ * page through the whole nested table; a slot beyond it is refused.
+ */
+static void test_gpa(void)
+{
+	struct hwvirt_info info;
+	struct hwvirt_memslot slot;
+	struct tvm vm;
+	struct tvcpu v;
+	uint64_t top, *pdpt;
+	uint8_t *page;
+	int levels, phys, want;
+
+	host_paging(&levels, &phys);
+	want = levels == 5 ? 52 : 48;
+	if (phys && phys < want)
+		want = phys;
+	new_vm(&vm, &v);
+	check(!ioctl(vm.sys, HWVIRT_GET_INFO, &info) &&
+	      (int)info.gpa_bits == want,
+	      "gpa: reach %u bits (host: %d-level paging, %d physical bits)",
+	      info.gpa_bits, levels, phys);
+	top = 1ULL << info.gpa_bits;
+
+	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		fail_setup("mmap");
+	memcpy(page + 4096, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+	slot = (struct hwvirt_memslot) { .slot = 1,
+		.guest_phys_addr = top - 4096, .memory_size = 8192,
+		.userspace_addr = (uintptr_t)page };
+	check(ioctl(vm.fd, HWVIRT_SET_MEMSLOT, &slot) == -1 && errno == EINVAL,
+	      "gpa: a slot across 2^%u is refused", info.gpa_bits);
+	slot.memory_size = 4096;
+	slot.userspace_addr = (uintptr_t)page + 4096;
+	check(!ioctl(vm.fd, HWVIRT_SET_MEMSLOT, &slot),
+	      "gpa: a slot ending at 2^%u is taken", info.gpa_bits);
+
+	/* Guest linear 7 GiB: a 1 GiB page, the last GiB below the top. */
+	load_blob(&vm, guest_peek64, guest_peek64_end);
+	set_long_mode(&v);
+	pdpt = (uint64_t *)(vm.mem + GUEST_PT + 4096);
+	pdpt[7] = (top - (1ULL << 30)) | 0x83;
+	SET_REG(&v, rbx, (8ULL << 30) - 4096);
+	SET_REG(&v, rcx, 0x0123456789abcdefULL);
+	expect_io(&v, "gpa: the guest reads the page below the top (low)",
+		  HWVIRT_IO_OUT, 0x74, 4, 0x44332211);
+	expect_io(&v, "gpa: (high)", HWVIRT_IO_OUT, 0x75, 4, 0x88776655);
+	expect_exit(&v, "gpa: HLT", HWVIRT_EXIT_HLT);
+	check(!memcmp(page + 4096 + 8, "\xef\xcd\xab\x89\x67\x45\x23\x01", 8),
+	      "gpa: the guest's write there reached the slot's memory");
+	done_vm(&vm, &v);
+	munmap(page, 8192);
+}
+
+/*
+ * 5-level paging in the guest (CR4.LA57), which NPT allows whatever the
+ * host's paging mode: the module advertises LA57 exactly when the CPU
+ * has it; a guest with it in its CPUID runs, and the module's own
+ * walker follows its tables to emulate MMIO and string I/O; a guest
+ * without it in its CPUID gets #GP for setting CR4.LA57.
+ */
+static void test_la57(void)
+{
+	int hw = cpu_has_la57(), advertised;
+	struct hwvirt_sregs sr;
+	struct tvm vm;
+	struct tvcpu v;
+	int r;
+
+	new_vm(&vm, &v);
+	advertised = !!(supported_cpuid(&vm, 7, 0, REG_ECX) & (1U << 16));
+	check(advertised == hw,
+	      "la57: supported CPUID has LA57 as the CPU does (%s)",
+	      hw ? "it has" : "it has not");
+
+	/* Real mode, no LA57 in the guest's CPUID: #GP. */
+	load_blob(&vm, guest_cr4_la57, guest_cr4_la57_end);
+	set_real_mode(&v);
+	expect_io(&v, "la57: MOV to CR4.LA57 without LA57 in CPUID: #GP",
+		  HWVIRT_IO_OUT, 0x7a, 1, 0x0d);
+	done_vm(&vm, &v);
+
+	/* SET_SREGS refuses CR4 bits the module never gives a guest. */
+	new_vm(&vm, &v);
+	ioctl(v.fd, HWVIRT_GET_SREGS, &sr);
+	sr.cr4 = 1ULL << 13;		/* VMXE */
+	check(ioctl(v.fd, HWVIRT_SET_SREGS, &sr) == -1 && errno == EINVAL,
+	      "la57: SET_SREGS with CR4.VMXE: EINVAL");
+	sr.cr4 = 1ULL << 22;		/* PKE: no PKU for guests */
+	check(ioctl(v.fd, HWVIRT_SET_SREGS, &sr) == -1 && errno == EINVAL,
+	      "la57: SET_SREGS with CR4.PKE: EINVAL");
+	sr.cr4 = 1ULL << 12;
+	r = ioctl(v.fd, HWVIRT_SET_SREGS, &sr);
+	check(hw ? r == 0 : (r == -1 && errno == EINVAL),
+	      "la57: SET_SREGS with CR4.LA57: %s",
+	      hw ? "taken (the CPU has it)" : "EINVAL (the CPU has not)");
+	done_vm(&vm, &v);
+	if (!hw) {
+		ok("la57: 5-level guests # SKIP the CPU has no LA57");
+		return;
+	}
+
+	/* With LA57 in its CPUID, the guest sets it. */
+	new_vm(&vm, &v);
+	set_supported_cpuid(&v);
+	load_blob(&vm, guest_cr4_la57, guest_cr4_la57_end);
+	set_real_mode(&v);
+	expect_io(&v, "la57: MOV to CR4.LA57 with LA57 in CPUID works",
+		  HWVIRT_IO_OUT, 0x7a, 1, 0x57);
+	expect_io(&v, "la57: CR4 reads back with LA57", HWVIRT_IO_OUT, 0x7b,
+		  4, 0x1000);
+	done_vm(&vm, &v);
+
+	new_vm(&vm, &v);
+	set_supported_cpuid(&v);
+	load_blob(&vm, guest_la57, guest_la57_end);
+	set_long_mode_la57(&v);
+	expect_io(&v, "la57: a long-mode guest with 5-level paging runs",
+		  HWVIRT_IO_OUT, 0x78, 4, 0x1020);
+	expect_mmio(&v, "la57: MMIO at a linear address only 5 levels reach",
+		    1, 0x100000000ULL, 4, 0x57575757);
+	r = run(&v);
+	check(r == HWVIRT_EXIT_IO && v.run->io.port == 0x79 &&
+	      v.run->io.count == 4 && v.run->io.size == 1 &&
+	      !memcmp((uint8_t *)v.run + v.run->io.data_offset, "LA57", 4),
+	      "la57: REP OUTSB from there: the module walks 5 levels (%s)",
+	      exit_name(r));
+	expect_exit(&v, "la57: HLT", HWVIRT_EXIT_HLT);
+	done_vm(&vm, &v);
+}
+
 /* A thread that keeps XMM0 busy with its own values. */
 static volatile int hog_stop;
 
@@ -624,6 +792,8 @@ static const struct {
 	{ "unmap", test_unmap },
 	{ "cpuid", test_cpuid },
 	{ "modes", test_modes },
+	{ "gpa", test_gpa },
+	{ "la57", test_la57 },
 	{ "fpu", test_fpu },
 	{ "shutdown", test_triple_fault },
 	{ "signal", test_signal },
@@ -639,6 +809,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 2 && !strcmp(argv[1], "spin"))
 		return spin_forever();
+	run_watchdog = 10;
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		int want = argc == 1;
 

@@ -59,7 +59,13 @@ struct hwvirt_info {
 	__u32 max_memslots;		/* per VM */
 	__u32 max_cpuid_entries;
 	__u32 max_msr_entries;
-	__u32 reserved[7];
+	/*
+	 * Memory slots end below 2^gpa_bits (48 with 4-level nested paging,
+	 * up to 52 with 5-level).  0 from modules before hwvirt 0.2.0,
+	 * which meant 48.
+	 */
+	__u32 gpa_bits;
+	__u32 reserved[6];
 	char backend_desc[160];		/* NUL-terminated, for humans */
 };
 
