@@ -6,7 +6,9 @@
  * debug port 0xe9 and on COM1:
  *
  *   real mode -> protected mode (flat 4 GiB segments) -> long mode
- *   (PAE paging, identity map of the first GiB in 2 MiB pages)
+ *   (PAE paging, identity map of the first GiB in 2 MiB pages) -> long
+ *   mode with 5-level paging, if CPUID offers LA57 (the same map, and
+ *   again at 0xff00000000000000, which only a 5-level walk reaches)
  *
  * In long mode it runs CPUID and a port read, then leaves through
  * isa-debug-exit (port 0xf4) with EXIT_OK, so QEMU's exit status is
@@ -27,10 +29,14 @@
 #define PML4		0x70000
 #define PDPT		0x71000
 #define PD		0x72000
+#define PML5		0x73000
+/* PML5 slot 256: linear addresses 0xff00000000000000 and up. */
+#define HIGH		0xff00000000000000
 
 #define CR0_PE		(1 << 0)
 #define CR0_PG		(1 << 31)
 #define CR4_PAE		(1 << 5)
+#define CR4_LA57	(1 << 12)
 #define MSR_EFER	0xc0000080
 #define EFER_LME	(1 << 8)
 #define PTE_P		(1 << 0)
@@ -213,6 +219,65 @@ lm64:
 	mov	$(COM1 + 5), %dx
 	in	%dx, %al
 
+	/* 5-level paging, if CPUID leaf 7 offers LA57. */
+	xor	%eax, %eax
+	cpuid
+	cmp	$7, %eax
+	jb	no_la57
+	mov	$7, %eax
+	xor	%ecx, %ecx
+	cpuid
+	bt	$16, %ecx
+	jnc	no_la57
+	/*
+	 * Set LA57 with paging off: through compatibility mode to 32-bit
+	 * protected mode, then paging on again with a PML5 on top.
+	 */
+	movl	$(PML4 | PTE_P | PTE_W), PML5
+	movl	$(PML4 | PTE_P | PTE_W), PML5 + 256 * 8
+	pushq	$SEL_CODE32
+	pushq	$la57_pm32
+	lretq
+
+	.code32
+la57_pm32:
+	mov	%cr0, %eax
+	and	$~CR0_PG, %eax
+	mov	%eax, %cr0		/* long mode off (LME stays) */
+	mov	%cr4, %eax
+	or	$CR4_LA57, %eax
+	mov	%eax, %cr4
+	mov	$PML5, %eax
+	mov	%eax, %cr3
+	mov	%cr0, %eax
+	or	$CR0_PG, %eax
+	mov	%eax, %cr0		/* long mode again, 5 levels */
+	ljmp	$SEL_CODE64, $la57_64
+
+	.code64
+la57_64:
+	mov	%cr4, %rax
+	bt	$12, %rax
+	jnc	fail64
+	/* The test word through PML5 slot 256: the CPU's 5-level walk. */
+	movabs	$(HIGH + 0x200000), %rbx
+	cmpl	$0x5a5aa5a5, (%rbx)
+	jne	fail64
+	/*
+	 * The message from its high alias by string I/O: the hypervisor
+	 * walks the 5-level tables itself to find the bytes.
+	 */
+	movabs	$(HIGH + msg_la57), %rsi
+	mov	$(msg_la57_end - msg_la57), %ecx
+	mov	$COM1, %dx
+	cld
+	rep outsb
+	jmp	done
+
+no_la57:
+	mov	$msg_nola57, %rsi
+	call	print64
+done:
 	mov	$msg_done, %rsi
 	call	print64
 	mov	$EXIT_OK, %al
@@ -252,5 +317,8 @@ gdt_desc:
 msg_prot:	.asciz "hwvirt-bm: protected mode\n"
 msg_long:	.asciz "hwvirt-bm: long mode\n"
 msg_done:	.asciz "hwvirt-bm: done\n"
+msg_la57:	.ascii "hwvirt-bm: long mode, 5-level paging\n"
+msg_la57_end:
+msg_nola57:	.asciz "hwvirt-bm: no LA57 in CPUID: 5-level paging skipped\n"
 msg_nolm:	.asciz "hwvirt-bm: FAIL: no long mode\n"
 msg_fail:	.asciz "hwvirt-bm: FAIL\n"
