@@ -809,7 +809,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 2 && !strcmp(argv[1], "spin"))
 		return spin_forever();
-	run_watchdog = 10;
+	run_watchdog = 60;
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		int want = argc == 1;
 
