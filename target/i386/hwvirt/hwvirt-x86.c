@@ -516,6 +516,16 @@ int hwvirt_arch_put_registers(CPUState *cs, int level, Error **errp)
  * Interrupts from QEMU's PIC/APIC
  */
 
+/*
+ * Before each run, on the vCPU thread with the BQL: what QEMU's own APIC
+ * and the machine asked of this CPU.  Returns true if it stays halted.
+ *
+ * Every request that makes cpu_has_work() true must be consumed here, or
+ * end the halt: a halted vCPU with "work" is never idle, and its thread
+ * would come back here at once, forever, holding the BQL (the main loop,
+ * and with it SIGTERM and the monitor, would wait for ever).  The second
+ * SIPI of INIT-SIPI-SIPI, left in interrupt_request, did exactly that.
+ */
 bool hwvirt_arch_process_async_events(CPUState *cs)
 {
     X86CPU *cpu = X86_CPU(cs);
@@ -525,6 +535,13 @@ bool hwvirt_arch_process_async_events(CPUState *cs)
         hwvirt_cpu_synchronize_state(cs);
         do_cpu_init(cpu);
     }
+    /* No SMM and no machine-check injection with hwvirt: dropped. */
+    if (cs->interrupt_request & (CPU_INTERRUPT_SMI | CPU_INTERRUPT_MCE)) {
+        cpu_reset_interrupt(cs, CPU_INTERRUPT_SMI | CPU_INTERRUPT_MCE);
+    }
+    /* TPR access reports are for the vAPIC option ROM, which is off. */
+    cs->interrupt_request &= ~CPU_INTERRUPT_TPR;
+
     if (cs->interrupt_request & CPU_INTERRUPT_POLL) {
         cs->interrupt_request &= ~CPU_INTERRUPT_POLL;
         apic_poll_irq(cpu->apic_state);
@@ -535,11 +552,11 @@ bool hwvirt_arch_process_async_events(CPUState *cs)
         cs->halted = 0;
     }
     if (cs->interrupt_request & CPU_INTERRUPT_SIPI) {
+        /* A SIPI that finds the CPU running is dropped, but consumed. */
+        cpu_reset_interrupt(cs, CPU_INTERRUPT_SIPI);
         hwvirt_cpu_synchronize_state(cs);
         do_cpu_sipi(cpu);
     }
-    /* TPR access reports are for the vAPIC option ROM, which is off. */
-    cs->interrupt_request &= ~CPU_INTERRUPT_TPR;
     return cs->halted;
 }
 
@@ -555,9 +572,6 @@ void hwvirt_arch_pre_run(CPUState *cs, struct hwvirt_run *run)
                          cs->cpu_index);
         }
     }
-    /* SMIs are not virtualized: no SMM. */
-    cs->interrupt_request &= ~CPU_INTERRUPT_SMI;
-
     if ((cs->interrupt_request & CPU_INTERRUPT_HARD) &&
         (env->eflags & IF_MASK) && run->ready_for_interrupt_injection) {
         int irq = cpu_get_pic_interrupt(env);
