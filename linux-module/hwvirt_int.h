@@ -19,9 +19,11 @@
 #define HWVIRT_INT_H
 
 #include <linux/atomic.h>
+#include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/rcuwait.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
@@ -31,6 +33,7 @@
 
 #include "emulate.h"
 #include "hwvirt_limits.h"
+#include "lapic.h"
 
 struct hwvirt_vm;
 struct hwvirt_vcpu;
@@ -90,6 +93,7 @@ struct hwvirt_vm {
 	u32 id;				/* for debugfs names, unique while loaded */
 	struct mm_struct *mm;		/* the creator's; mmgrab()ed */
 	u32 mmu_mode;			/* HWVIRT_MMU_*, fixed at creation */
+	bool lapic;			/* HWVIRT_VM_LAPIC, fixed at creation */
 
 	/* Serializes vCPU creation and memory slot updates. */
 	struct mutex lock;
@@ -117,6 +121,9 @@ struct hwvirt_vm {
 	/* Guest TSC = host TSC + tsc_offset (per VM, so vCPUs agree). */
 	s64 tsc_offset;
 
+	atomic64_t msis;		/* HWVIRT_SIGNAL_MSI calls */
+	atomic64_t smis;		/* SMIs on the APIC bus, dropped */
+
 	struct dentry *debugfs;
 };
 
@@ -126,6 +133,8 @@ struct hwvirt_vm {
 
 /* vcpu->requests: work to do before the next entry (set by any thread). */
 #define HWVIRT_REQ_TLB_FLUSH		0	/* the TDP changed: flush */
+#define HWVIRT_REQ_EVENT		1	/* an interrupt or event came */
+#define HWVIRT_REQ_EOI_EXIT		2	/* report apic->eoi_vector */
 
 /* vcpu->mode: where the vCPU thread is, for remote kicks. */
 #define HWVIRT_OUTSIDE_GUEST		0
@@ -138,6 +147,37 @@ enum hwvirt_pending_completion {
 	HWVIRT_COMPLETE_PIO_STRING,	/* INS/OUTS: more elements, or done */
 	HWVIRT_COMPLETE_MMIO,		/* an emulated MMIO access */
 };
+
+/*
+ * The in-kernel local APIC of a vCPU (irq.c), beside the register model
+ * (lapic.h).  Allocated with the vCPU of a HWVIRT_VM_LAPIC VM.
+ */
+struct hwvirt_apic {
+	struct hw_lapic lapic;
+	struct hwvirt_vcpu *vcpu;	/* the owner */
+
+	/*
+	 * The timer: an absolute CLOCK_MONOTONIC hrtimer whose callback
+	 * (hard interrupt context) counts the expiry in timer_pending and
+	 * kicks the vCPU; the vCPU's thread raises the interrupt.
+	 */
+	struct hrtimer timer;
+	atomic_t timer_pending;
+
+	/*
+	 * INIT and SIPI from other vCPUs: bits HWVIRT_APIC_INIT/SIPI in
+	 * pending_events, set by the sender (sipi_vector first) and taken
+	 * by the vCPU's thread.
+	 */
+	unsigned long pending_events;
+	u8 sipi_vector;
+
+	/* The vector of the level EOI HWVIRT_REQ_EOI_EXIT reports. */
+	u8 eoi_vector;
+};
+
+#define HWVIRT_APIC_INIT		0
+#define HWVIRT_APIC_SIPI		1
 
 /* An event the core injects at the next entry. */
 struct hwvirt_event {
@@ -183,9 +223,14 @@ struct hwvirt_vcpu {
 	u64 misc_enable;
 	u64 pat;
 
-	/* Events for the guest. */
-	struct hwvirt_event irq;	/* from HWVIRT_INTERRUPT */
+	/*
+	 * Events for the guest.  irq is the interrupt being injected: from
+	 * HWVIRT_INTERRUPT (the PIC's), or the APIC vector accepted for the
+	 * entry that did not complete.
+	 */
+	struct hwvirt_event irq;
 	struct hwvirt_event exception;
+	atomic_t nmi_queued;		/* NMIs from other threads (APIC bus) */
 	bool nmi_pending;
 	bool nmi_masked;		/* between an NMI and its IRET */
 	bool interrupt_shadow;		/* as of the last exit */
@@ -203,6 +248,15 @@ struct hwvirt_vcpu {
 	unsigned long requests;
 	int mode;			/* HWVIRT_{IN,OUTSIDE}_GUEST */
 	int cpu;			/* where it entered the guest last */
+
+	/*
+	 * With an in-kernel APIC: HWVIRT_MP_STATE_*, the vCPU's own; a
+	 * halted or waiting vCPU sleeps on wait (rcuwait) in HWVIRT_RUN
+	 * until a kick or a signal.
+	 */
+	u32 mp_state;
+	struct rcuwait wait;
+	struct hwvirt_apic *apic;	/* NULL: the APIC is userspace's */
 
 	u64 stat[HWVIRT_STAT_NR];
 };
@@ -281,6 +335,8 @@ struct hwvirt_backend {
 			 const struct hwvirt_sregs *sregs);
 	void (*get_segment)(struct hwvirt_vcpu *vcpu, int seg,
 			    struct hwvirt_segment *s);
+	void (*set_segment)(struct hwvirt_vcpu *vcpu, int seg,
+			    const struct hwvirt_segment *s);
 	u64 (*get_cr)(struct hwvirt_vcpu *vcpu, int cr);
 	/*
 	 * Load a CR4 value hwvirt_set_cr4() checked, flushing the guest's

@@ -6,7 +6,7 @@
 #define HWVIRT_LIMITS_H
 
 /* Module version; dkms.conf's PACKAGE_VERSION must match. */
-#define HWVIRT_VERSION			"0.2.0"
+#define HWVIRT_VERSION			"0.3.0"
 
 /* Room for the backend's one-line description (hwvirt_info.backend_desc). */
 #define HWVIRT_DESC_LEN			160
@@ -42,6 +42,13 @@
  * of the deepest TDP table (every level below the root).
  */
 #define HWVIRT_MMU_CACHE_PAGES		(HWVIRT_TDP_MAX_LEVELS - 1)
+
+/*
+ * The shortest period of the in-kernel APIC's periodic timer: a guest
+ * that asks for less gets an interrupt every this many ns (KVM's
+ * min_timer_period_us is 200 as well), not a storm.
+ */
+#define HWVIRT_APIC_MIN_PERIOD_NS	200000
 
 /* The longest x86 instruction. */
 #define HWVIRT_MAX_INSN_LEN		15

@@ -114,7 +114,7 @@ static int hwvirt_get_info(void __user *argp)
 	struct hwvirt_info info = {
 		.api_version = HWVIRT_API_VERSION,
 		.backend = hwvirt_backend->abi_backend,
-		.caps = HWVIRT_CAP_TDP |
+		.caps = HWVIRT_CAP_TDP | HWVIRT_CAP_LAPIC |
 			(hwvirt_supported_xcr0 ? HWVIRT_CAP_XSAVE : 0),
 		.mmu_modes = hwvirt_backend->mmu_modes(),
 		.max_vcpus = HWVIRT_MAX_VCPUS,
@@ -135,7 +135,7 @@ static int hwvirt_create_vm(void __user *argp)
 
 	if (copy_from_user(&cfg, argp, sizeof(cfg)))
 		return -EFAULT;
-	if (cfg.flags)
+	if (cfg.flags & ~HWVIRT_VM_LAPIC)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(cfg.reserved); i++)
 		if (cfg.reserved[i])

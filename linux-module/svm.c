@@ -309,6 +309,12 @@ static void svm_get_segment(struct hwvirt_vcpu *vcpu, int seg,
 	seg_from_vmcb(svm_seg(to_svm(vcpu)->vmcb, seg), s);
 }
 
+static void svm_set_segment(struct hwvirt_vcpu *vcpu, int seg,
+			    const struct hwvirt_segment *s)
+{
+	seg_to_vmcb(s, svm_seg(to_svm(vcpu)->vmcb, seg));
+}
+
 static u64 svm_get_cr(struct hwvirt_vcpu *vcpu, int cr)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
@@ -369,7 +375,6 @@ static void svm_get_sregs(struct hwvirt_vcpu *vcpu, struct hwvirt_sregs *sr)
 	sr->cr4 = vmcb->save.cr4;
 	sr->cr8 = vcpu->cr8;
 	sr->efer = svm_get_efer(vcpu);
-	sr->apic_base = vcpu->apic_base;
 }
 
 /* Bits the guest may set in CR0 and EFER (CR4: hwvirt_supported_cr4). */
@@ -392,7 +397,7 @@ static int svm_set_sregs(struct hwvirt_vcpu *vcpu,
 	    (!(sr->efer & HV_EFER_LME) || !(sr->cr0 & HV_CR0_PG) ||
 	     !(sr->cr4 & HV_CR4_PAE)))
 		return -EINVAL;
-	if ((sr->cr3 >> 52) || (sr->apic_base & ~0xffffffd00ULL & ~0xfffULL))
+	if (sr->cr3 >> 52)
 		return -EINVAL;
 
 	seg_to_vmcb(&sr->cs, &vmcb->save.cs);
@@ -414,7 +419,6 @@ static int svm_set_sregs(struct hwvirt_vcpu *vcpu,
 	vcpu->cr8 = sr->cr8;
 	vcpu->run->cr8 = sr->cr8;
 	vmcb->save.efer = sr->efer | SVM_EFER_SVME;
-	vcpu->apic_base = sr->apic_base;
 	svm_update_cpl(vmcb, vcpu->rflags);
 	return 0;
 }
@@ -658,7 +662,7 @@ static void svm_pick_asid(struct svm_vcpu *svm, struct svm_cpu *sd, int cpu)
 static void svm_inject_events(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 {
 	struct vmcb_control *c = &vmcb->control;
-	bool window;
+	struct hwvirt_window window;
 
 	c->event_inj = 0;
 	c->event_inj_err = 0;
@@ -695,12 +699,21 @@ static void svm_inject_events(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 	c->int_ctl &= ~(SVM_V_IRQ | (0xf << SVM_V_INTR_PRIO_SHIFT) |
 			SVM_V_IGN_TPR);
 	c->intercept3 &= ~SVM_INTERCEPT_VINTR;
-	if (window) {
+	if (window.irq) {
 		c->int_ctl |= SVM_V_IRQ | (0xf << SVM_V_INTR_PRIO_SHIFT) |
 			      SVM_V_IGN_TPR;
 		c->int_vector = 0;
 		c->intercept3 |= SVM_INTERCEPT_VINTR;
 	}
+	/*
+	 * An APIC interrupt the TPR holds back: the guest's CR8 writes exit
+	 * (V_INTR_MASKING puts them in V_TPR otherwise), so that a lower TPR
+	 * lets it in at once.
+	 */
+	if (window.tpr_below >= 0)
+		c->intercept_cr |= SVM_INTERCEPT_CR_WRITE(8);
+	else
+		c->intercept_cr &= ~SVM_INTERCEPT_CR_WRITE(8);
 }
 
 /*
@@ -827,6 +840,7 @@ static int svm_enter(struct svm_vcpu *svm)
 	vcpu->cr2 = vmcb->save.cr2;
 	vcpu->interrupt_shadow = vmcb->control.int_state & SVM_INTERRUPT_SHADOW;
 	vcpu->cr8 = vmcb->control.int_ctl & 0xf;
+	hwvirt_apic_cr8_to_tpr(vcpu);
 
 	local_irq_enable();
 	preempt_enable();
@@ -944,6 +958,25 @@ static int svm_handle_dr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 	return HWVIRT_RESUME;
 }
 
+/* MOV to CR8 (intercepted while the TPR holds an interrupt back). */
+static int svm_handle_cr8_write(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	unsigned int len;
+	int gpr;
+
+	if (svm_mov_crdr_gpr(vcpu, vmcb, &gpr, &len))
+		return svm_unhandled(vcpu, vmcb);
+	if (vcpu->regs[gpr] >> 4) {
+		hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
+		return HWVIRT_RESUME;
+	}
+	vcpu->cr8 = vcpu->regs[gpr];
+	hwvirt_apic_cr8_to_tpr(vcpu);
+	vcpu->rip += len;
+	vcpu->interrupt_shadow = false;
+	return HWVIRT_RESUME;
+}
+
 /* MOV to CR4: checked against the architecture and the guest's CPUID. */
 static int svm_handle_cr4_write(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 {
@@ -993,7 +1026,7 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 		vcpu->stat[HWVIRT_STAT_EXIT_IRQ_WINDOW]++;
 		c->int_ctl &= ~SVM_V_IRQ;
 		c->intercept3 &= ~SVM_INTERCEPT_VINTR;
-		if (vcpu->run->request_interrupt_window && !vcpu->irq.pending) {
+		if (hwvirt_user_irq_window(vcpu) && !vcpu->irq.pending) {
 			vcpu->run->exit_reason = HWVIRT_EXIT_IRQ_WINDOW_OPEN;
 			return HWVIRT_USER;
 		}
@@ -1007,6 +1040,11 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 		r = svm_skip_or_fail(vcpu, vmcb);
 		if (r != HWVIRT_RESUME)
 			return r;
+		/* With the APIC here, the core sleeps until an interrupt. */
+		if (vcpu->apic) {
+			vcpu->mp_state = HWVIRT_MP_STATE_HALTED;
+			return HWVIRT_RESUME;
+		}
 		/* An interrupt the guest can take now wakes it at once. */
 		if (vcpu->irq.pending && hwvirt_interruptible(vcpu))
 			return HWVIRT_RESUME;
@@ -1066,6 +1104,8 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 		return HWVIRT_RESUME;
 	case SVM_EXIT_WRITE_CR4:
 		return svm_handle_cr4_write(vcpu, vmcb);
+	case SVM_EXIT_WRITE_CR8:
+		return svm_handle_cr8_write(vcpu, vmcb);
 	case 0x20 ... 0x3f:
 		return svm_handle_dr(vcpu, vmcb);
 	case SVM_EXIT_INVALID:
@@ -1114,6 +1154,7 @@ const struct hwvirt_backend hwvirt_svm_backend = {
 	.get_sregs	= svm_get_sregs,
 	.set_sregs	= svm_set_sregs,
 	.get_segment	= svm_get_segment,
+	.set_segment	= svm_set_segment,
 	.get_cr		= svm_get_cr,
 	.set_cr4	= svm_set_cr4,
 	.get_efer	= svm_get_efer,

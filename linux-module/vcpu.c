@@ -18,6 +18,7 @@
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <asm/msr-index.h>
 
 #include "x86.h"
 
@@ -82,7 +83,9 @@ static int hwvirt_vcpu_run(struct hwvirt_vcpu *vcpu)
 	int r;
 
 	run->exit_reason = HWVIRT_EXIT_UNKNOWN;
-	vcpu->cr8 = READ_ONCE(run->cr8) & 0xf;
+	/* A userspace APIC says its TPR here; an in-kernel one has its own. */
+	if (!vcpu->apic)
+		vcpu->cr8 = READ_ONCE(run->cr8) & 0xf;
 	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
 
 	/* Finish the last exit first, even when not entering. */
@@ -104,13 +107,38 @@ static int hwvirt_vcpu_run(struct hwvirt_vcpu *vcpu)
 		}
 		if (test_and_clear_bit(HWVIRT_REQ_TLB_FLUSH, &vcpu->requests))
 			b->flush_tlb(vcpu);
+		if (test_and_clear_bit(HWVIRT_REQ_EOI_EXIT, &vcpu->requests)) {
+			/* The IOAPIC must see this EOI: userspace's. */
+			run->exit_reason = HWVIRT_EXIT_EOI;
+			run->eoi.vector = vcpu->apic->eoi_vector;
+			vcpu->stat[HWVIRT_STAT_EOI_EXITS]++;
+			r = 0;
+			break;
+		}
+		hwvirt_apic_run_events(vcpu);
 		if (signal_pending(current)) {
 			run->exit_reason = HWVIRT_EXIT_INTR;
 			r = -EINTR;
 			break;
 		}
+		if (vcpu->mp_state != HWVIRT_MP_STATE_RUNNABLE) {
+			/*
+			 * Halted until an interrupt it can take, or waiting
+			 * for a SIPI: sleep until another thread (a timer, an
+			 * IPI, an MSI) or a signal wakes us.
+			 */
+			if (vcpu->mp_state == HWVIRT_MP_STATE_HALTED &&
+			    hwvirt_vcpu_wakes(vcpu)) {
+				vcpu->mp_state = HWVIRT_MP_STATE_RUNNABLE;
+			} else {
+				if (!hwvirt_vcpu_block(vcpu) &&
+				    vcpu->mp_state == HWVIRT_MP_STATE_HALTED)
+					vcpu->stat[HWVIRT_STAT_HALT_WAKEUPS]++;
+				continue;
+			}
+		}
 		/* The window userspace asked for is open: no need to enter. */
-		if (run->request_interrupt_window && !vcpu->irq.pending &&
+		if (hwvirt_user_irq_window(vcpu) && !vcpu->irq.pending &&
 		    !vcpu->exception.pending && hwvirt_interruptible(vcpu)) {
 			run->exit_reason = HWVIRT_EXIT_IRQ_WINDOW_OPEN;
 			r = 0;
@@ -313,6 +341,28 @@ out:
 	return r;
 }
 
+/* HWVIRT_GET_LAPIC / HWVIRT_SET_LAPIC: a page of registers, so on the heap. */
+static int vcpu_lapic(struct hwvirt_vcpu *vcpu, void __user *argp, bool set)
+{
+	struct hwvirt_lapic_state *st;
+	int r = 0;
+
+	if (!vcpu->apic)
+		return -ENXIO;
+	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
+	if (!st)
+		return -ENOMEM;
+	if (set) {
+		r = copy_from_user(st, argp, sizeof(*st)) ? -EFAULT :
+		    hwvirt_set_lapic(vcpu, st);
+	} else {
+		hwvirt_get_lapic(vcpu, st);
+		r = copy_to_user(argp, st, sizeof(*st)) ? -EFAULT : 0;
+	}
+	kfree(st);
+	return r;
+}
+
 static long hwvirt_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 			      unsigned long arg)
 {
@@ -324,6 +374,7 @@ static long hwvirt_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		struct hwvirt_sregs sregs;
 		struct hwvirt_events events;
 		struct hwvirt_interrupt irq;
+		struct hwvirt_mp_state mp;
 		u64 xcr0;
 	} u;
 	long r;
@@ -351,6 +402,7 @@ static long hwvirt_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case HWVIRT_GET_SREGS:
 		b->get_sregs(vcpu, &u.sregs);
+		u.sregs.apic_base = hwvirt_get_apic_base(vcpu);
 		r = copy_to_user(argp, &u.sregs, sizeof(u.sregs)) ? -EFAULT : 0;
 		break;
 	case HWVIRT_SET_SREGS:
@@ -361,9 +413,14 @@ static long hwvirt_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		for (i = 0; i < ARRAY_SIZE(u.sregs.reserved); i++)
 			if (u.sregs.reserved[i])
 				goto out;
+		r = hwvirt_set_apic_base(vcpu, u.sregs.apic_base, false);
+		if (r)
+			break;
 		r = b->set_sregs(vcpu, &u.sregs);
-		if (!r)
+		if (!r) {
+			hwvirt_apic_cr8_to_tpr(vcpu);
 			vcpu->completion = HWVIRT_COMPLETE_NONE;
+		}
 		break;
 	case HWVIRT_GET_FPU:
 		r = vcpu_fpu(vcpu, argp, false);
@@ -417,6 +474,23 @@ static long hwvirt_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		if (get_user(u.xcr0, (u64 __user *)argp))
 			break;
 		r = hwvirt_set_xcr0(vcpu, u.xcr0);
+		break;
+	case HWVIRT_GET_LAPIC:
+	case HWVIRT_SET_LAPIC:
+		r = vcpu_lapic(vcpu, argp, ioctl == HWVIRT_SET_LAPIC);
+		break;
+	case HWVIRT_GET_MP_STATE:
+		r = -ENXIO;
+		if (!vcpu->apic)
+			break;
+		u.mp = (struct hwvirt_mp_state) { .mp_state = vcpu->mp_state };
+		r = copy_to_user(argp, &u.mp, sizeof(u.mp)) ? -EFAULT : 0;
+		break;
+	case HWVIRT_SET_MP_STATE:
+		r = -EFAULT;
+		if (copy_from_user(&u.mp, argp, sizeof(u.mp)))
+			break;
+		r = u.mp.reserved ? -EINVAL : hwvirt_set_mp_state(vcpu, u.mp.mp_state);
 		break;
 	default:
 		r = -ENOTTY;
@@ -473,19 +547,13 @@ static const struct file_operations hwvirt_vcpu_fops = {
  * Lifetime
  */
 
-/* The state of a vCPU at power-on, apart from the backend's part. */
-static void hwvirt_vcpu_reset(struct hwvirt_vcpu *vcpu)
+/* What power-on and INIT both reset, the backend's part included. */
+static void vcpu_reset_registers(struct hwvirt_vcpu *vcpu)
 {
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
 	vcpu->cr2 = 0;
 	vcpu->cr8 = 0;
 	vcpu->xcr0 = 1;
-	vcpu->apic_base = 0xfee00000ULL | (1ULL << 11) |
-			  (vcpu->id == 0 ? 1ULL << 8 : 0);
-	vcpu->misc_enable = 1;		/* fast strings */
-	vcpu->mtrr_def_type = 0;
-	memset(vcpu->mtrr_fixed, 0, sizeof(vcpu->mtrr_fixed));
-	memset(vcpu->mtrr_var, 0, sizeof(vcpu->mtrr_var));
 	vcpu->irq.pending = vcpu->exception.pending = false;
 	vcpu->nmi_pending = vcpu->nmi_masked = false;
 	vcpu->interrupt_shadow = vcpu->triple_fault = false;
@@ -493,8 +561,40 @@ static void hwvirt_vcpu_reset(struct hwvirt_vcpu *vcpu)
 	hwvirt_backend->vcpu_reset(vcpu);
 }
 
+/* The state of a vCPU at power-on. */
+static void hwvirt_vcpu_reset(struct hwvirt_vcpu *vcpu)
+{
+	vcpu->apic_base = HW_APIC_DEFAULT_BASE | HW_APIC_BASE_EN |
+			  (vcpu->id == 0 ? HW_APIC_BASE_BSP : 0);
+	vcpu->misc_enable = 1;		/* fast strings */
+	vcpu->mtrr_def_type = 0;
+	memset(vcpu->mtrr_fixed, 0, sizeof(vcpu->mtrr_fixed));
+	memset(vcpu->mtrr_var, 0, sizeof(vcpu->mtrr_var));
+	vcpu->mp_state = HWVIRT_MP_STATE_RUNNABLE;
+	vcpu_reset_registers(vcpu);
+	hwvirt_apic_reset(vcpu);
+}
+
+/*
+ * INIT (SDM table 10-1): the registers as at power-on, but the MSRs in
+ * software (MTRRs, PAT, MISC_ENABLE, TSC_AUX), the FPU state and the
+ * APIC's base and ID stay; EDX holds the CPU signature again.
+ */
+void hwvirt_vcpu_init_event(struct hwvirt_vcpu *vcpu)
+{
+	const struct hwvirt_backend *b = hwvirt_backend;
+	u64 pat = 0;
+
+	b->get_msr(vcpu, MSR_IA32_CR_PAT, &pat);
+	vcpu_reset_registers(vcpu);
+	b->set_msr(vcpu, MSR_IA32_CR_PAT, pat, false);
+	vcpu->regs[HW_RDX] = hwvirt_cpu_signature(vcpu);
+	hwvirt_apic_init(vcpu);
+}
+
 void hwvirt_vcpu_free(struct hwvirt_vcpu *vcpu)
 {
+	hwvirt_apic_free(vcpu);
 	hwvirt_backend->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->fpu);
 	free_page((unsigned long)vcpu->run);
@@ -520,6 +620,7 @@ int hwvirt_vcpu_create(struct hwvirt_vm *vm, unsigned long id)
 	vcpu->id = id;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
+	rcuwait_init(&vcpu->wait);
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run) {
 		kfree(vcpu);
@@ -530,7 +631,12 @@ int hwvirt_vcpu_create(struct hwvirt_vm *vm, unsigned long id)
 		kfree(vcpu);
 		return -ENOMEM;
 	}
-	r = hwvirt_backend->vcpu_create(vcpu);
+	r = vm->lapic ? hwvirt_apic_create(vcpu) : 0;
+	if (!r) {
+		r = hwvirt_backend->vcpu_create(vcpu);
+		if (r)
+			hwvirt_apic_free(vcpu);
+	}
 	if (r) {
 		fpu_free_guest_fpstate(&vcpu->fpu);
 		free_page((unsigned long)vcpu->run);

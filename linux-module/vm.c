@@ -39,6 +39,13 @@ static const char *const hwvirt_stat_names[HWVIRT_STAT_NR] = {
 	[HWVIRT_STAT_USERSPACE_EXITS]	= "userspace_exits",
 	[HWVIRT_STAT_PAGES_MAPPED]	= "pages_mapped",
 	[HWVIRT_STAT_INJECTED_IRQS]	= "injected_irqs",
+	[HWVIRT_STAT_APIC_ACCESSES]	= "apic_accesses",
+	[HWVIRT_STAT_APIC_IPIS]		= "apic_ipis",
+	[HWVIRT_STAT_APIC_TIMER_IRQS]	= "apic_timer_irqs",
+	[HWVIRT_STAT_HALT_WAKEUPS]	= "halt_wakeups",
+	[HWVIRT_STAT_EOI_EXITS]		= "eoi_exits",
+	[HWVIRT_STAT_MSIS]		= "msis",
+	[HWVIRT_STAT_SMIS]		= "smis",
 };
 
 /* Sum the vCPUs' counters (racy reads of other threads' counters are fine). */
@@ -57,6 +64,8 @@ static void hwvirt_vm_stats(struct hwvirt_vm *vm, u64 *val)
 			val[j] += READ_ONCE(vcpu->stat[j]);
 	}
 	val[HWVIRT_STAT_PAGES_MAPPED] = READ_ONCE(vm->tdp.nr_mapped);
+	val[HWVIRT_STAT_MSIS] = atomic64_read(&vm->msis);
+	val[HWVIRT_STAT_SMIS] = atomic64_read(&vm->smis);
 }
 
 static int hwvirt_stats_show(struct seq_file *m, void *unused)
@@ -177,6 +186,7 @@ static long hwvirt_vm_ioctl(struct file *filp, unsigned int ioctl,
 	void __user *argp = (void __user *)arg;
 	struct hwvirt_memslot slot;
 	struct hwvirt_stats hdr;
+	struct hwvirt_msi msi;
 	u64 val[HWVIRT_STAT_NR];
 	long r;
 
@@ -204,6 +214,11 @@ static long hwvirt_vm_ioctl(struct file *filp, unsigned int ioctl,
 		    copy_to_user(argp + sizeof(hdr), val, hdr.nr * sizeof(u64)))
 			return -EFAULT;
 		return 0;
+	case HWVIRT_SIGNAL_MSI:
+		if (copy_from_user(&msi, argp, sizeof(msi)))
+			return -EFAULT;
+		atomic64_inc(&vm->msis);
+		return hwvirt_signal_msi(vm, &msi);
 	}
 	return -ENOTTY;
 }
@@ -235,6 +250,7 @@ int hwvirt_vm_create(const struct hwvirt_vm_config *cfg)
 	kref_init(&vm->ref);
 	vm->id = atomic_inc_return(&hwvirt_vm_ids);
 	vm->mmu_mode = HWVIRT_MMU_TDP;
+	vm->lapic = cfg->flags & HWVIRT_VM_LAPIC;
 	mutex_init(&vm->lock);
 	spin_lock_init(&vm->mmu_lock);
 	vm->tsc_offset = -(s64)rdtsc();

@@ -92,9 +92,9 @@ struct cpuid_mask {
 static const struct cpuid_mask cpuid_masks[] = {
 	/*
 	 * Leaf 1.  ECX: no DTES64, MONITOR, DS-CPL, VMX, SMX, EST, TM2,
-	 * CNXT-ID, SDBG, xTPR, PDCM, DCA, x2APIC, TSC-deadline (the APIC is
-	 * in userspace for now); OSXSAVE and HYPERVISOR are ours.  EDX: no
-	 * PSN, DS, ACPI, TM, PBE.
+	 * CNXT-ID, SDBG, xTPR, PDCM, DCA; x2APIC and TSC-deadline are the
+	 * in-kernel APIC's (set below); OSXSAVE and HYPERVISOR are ours.
+	 * EDX: no PSN, DS, ACPI, TM, PBE.
 	 */
 	{ 0x00000001, ~0U, ~0U,
 	  ~(B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) | B(10) | B(11) |
@@ -111,11 +111,12 @@ static const struct cpuid_mask cpuid_masks[] = {
 	  ~(B(2) | B(3) | B(4) | B(5) | B(22) | B(30)),
 	  B(4) },
 	/*
-	 * 0x80000001.  ECX: no CMP_LEGACY, SVM, OSVW, IBS, SKINIT, WDT, LWP,
-	 * TOPOEXT, NODEID, perf counters, MWAITX.  EDX: no RDTSCP.
+	 * 0x80000001.  ECX: no SVM, OSVW, IBS, SKINIT, WDT, LWP, TOPOEXT,
+	 * NODEID, perf counters, MWAITX; CMP_LEGACY (a topology hint,
+	 * userspace sets it for multi-core models) stays.  EDX: no RDTSCP.
 	 */
 	{ 0x80000001, ~0U, ~0U,
-	  ~(B(1) | B(2) | B(9) | B(10) | B(12) | B(13) | B(15) | B(19) |
+	  ~(B(2) | B(9) | B(10) | B(12) | B(13) | B(15) | B(19) |
 	    B(22) | B(23) | B(24) | B(28) | B(29)),
 	  ~B(27) },
 	/* 0x80000007: invariant TSC only. */
@@ -149,6 +150,8 @@ static void add_cpuid(struct hwvirt_cpuid_entry *e, int *n, int max,
 	case 0x00000001:
 		ecx |= 1U << 31;		/* HYPERVISOR */
 		ecx &= ~(1U << 27);		/* OSXSAVE: from the guest's CR4 */
+		/* The in-kernel APIC has both, whatever the host's has. */
+		ecx |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE;
 		if (!hwvirt_supported_xcr0)
 			ecx &= ~((1U << 26) | (1U << 28));	/* XSAVE, AVX */
 		break;
@@ -233,6 +236,13 @@ find_cpuid(struct hwvirt_vcpu *vcpu, u32 function, u32 index)
 	return NULL;
 }
 
+u32 hwvirt_cpu_signature(struct hwvirt_vcpu *vcpu)
+{
+	const struct hwvirt_cpuid_entry *e = find_cpuid(vcpu, 1, 0);
+
+	return e ? e->eax : 0;
+}
+
 /* The XSAVE area size for the features in xcr0, from leaf 0xD. */
 static u32 xsave_size(struct hwvirt_vcpu *vcpu, u64 xcr0)
 {
@@ -267,7 +277,7 @@ void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu)
 		ecx &= ~(1U << 27);
 		if (hwvirt_backend->get_cr(vcpu, 4) & HV_CR4_OSXSAVE)
 			ecx |= 1U << 27;
-		if (!(vcpu->apic_base & (1ULL << 11)))
+		if (!(hwvirt_get_apic_base(vcpu) & HW_APIC_BASE_EN))
 			edx &= ~(1U << 9);	/* APIC disabled */
 		break;
 	case 0xd:
@@ -420,14 +430,17 @@ static u64 *mtrr_fixed_slot(struct hwvirt_vcpu *vcpu, u32 index)
 int hwvirt_get_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data)
 {
 	u64 *p;
-	int i;
+	int i, r;
 
+	r = hwvirt_apic_msr(vcpu, index, data, false, true);
+	if (r != -ENOENT)
+		return r ? -ENOENT : 0;
 	switch (index) {
 	case MSR_TSC:
 		*data = rdtsc() + vcpu->vm->tsc_offset;
 		return 0;
 	case MSR_APIC_BASE:
-		*data = vcpu->apic_base;
+		*data = hwvirt_get_apic_base(vcpu);
 		return 0;
 	case MSR_MTRRCAP:
 		*data = MTRRCAP_VALUE;
@@ -463,18 +476,17 @@ int hwvirt_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 		   bool from_guest)
 {
 	u64 *p;
-	int i;
+	int i, r;
 
+	r = hwvirt_apic_msr(vcpu, index, &data, true, from_guest);
+	if (r != -ENOENT)
+		return r ? -ENOENT : 0;
 	switch (index) {
 	case MSR_TSC:
 		vcpu->vm->tsc_offset = data - rdtsc();
 		return 0;
 	case MSR_APIC_BASE:
-		/* Bits 7 (BSP), 10 (x2APIC), 11 (enable), base; no x2APIC. */
-		if (data & ~(0xffffff000ULL | (1 << 8) | (1 << 11)))
-			return -ENOENT;
-		vcpu->apic_base = data;
-		return 0;
+		return hwvirt_set_apic_base(vcpu, data, from_guest) ? -ENOENT : 0;
 	case MSR_MTRRCAP:
 		return from_guest ? -ENOENT : 0;
 	case MSR_MTRR_DEF_TYPE:
@@ -711,15 +723,32 @@ bool hwvirt_interruptible(struct hwvirt_vcpu *vcpu)
 }
 
 /*
- * What to inject at this entry: an exception first, then an NMI, then
- * the external interrupt userspace queued.  *want_irq_window asks the
- * backend to exit as soon as the guest takes interrupts: for a queued
- * interrupt it cannot inject yet, or because userspace asked.
+ * Userspace waits to inject an interrupt of its PIC: only worth an exit
+ * when the APIC (if it is here) lets the PIC's interrupts in.
+ */
+bool hwvirt_user_irq_window(struct hwvirt_vcpu *vcpu)
+{
+	return vcpu->run->request_interrupt_window &&
+	       hwvirt_apic_accepts_pic(vcpu);
+}
+
+/*
+ * What to inject at this entry: an exception first, then an NMI, then an
+ * external interrupt: the one queued (the PIC's, or an APIC vector whose
+ * entry did not complete), else the in-kernel APIC's highest deliverable
+ * one, which the CPU takes now (IRR to ISR).  *w says when the backend
+ * must end guest mode to inject what has to wait: as soon as the guest
+ * takes interrupts (for a queued interrupt, or because userspace asked),
+ * or when it lowers its TPR.
  */
 enum hwvirt_inject hwvirt_next_event(struct hwvirt_vcpu *vcpu,
-				     bool *want_irq_window)
+				     struct hwvirt_window *w)
 {
-	*want_irq_window = vcpu->run->request_interrupt_window;
+	int vector, blocked;
+
+	w->irq = hwvirt_user_irq_window(vcpu);
+	w->tpr_below = -1;
+	hwvirt_apic_tpr_to_cr8(vcpu);
 	if (vcpu->exception.pending)
 		return HWVIRT_INJECT_EXCEPTION;
 	if (vcpu->nmi_pending && !vcpu->nmi_masked && !vcpu->interrupt_shadow)
@@ -727,8 +756,22 @@ enum hwvirt_inject hwvirt_next_event(struct hwvirt_vcpu *vcpu,
 	if (vcpu->irq.pending) {
 		if (hwvirt_interruptible(vcpu))
 			return HWVIRT_INJECT_IRQ;
-		*want_irq_window = true;
+		w->irq = true;
+		return HWVIRT_INJECT_NONE;
 	}
+	vector = hwvirt_apic_next_irq(vcpu, &blocked);
+	if (vector >= 0) {
+		if (!hwvirt_interruptible(vcpu)) {
+			w->irq = true;
+			return HWVIRT_INJECT_NONE;
+		}
+		hwvirt_apic_accept(vcpu, vector);
+		vcpu->irq.pending = true;
+		vcpu->irq.vector = vector;
+		return HWVIRT_INJECT_IRQ;
+	}
+	if (blocked >= 0)
+		w->tpr_below = blocked >> 4;
 	return HWVIRT_INJECT_NONE;
 }
 
@@ -1038,6 +1081,9 @@ static int emul_read(struct emul *e, u64 gpa, unsigned int size, u64 *val)
 	r = hwvirt_read_gpa(vcpu->vm, gpa, val, size);
 	if (r <= 0)
 		return r ? -EFAULT : 0;
+	/* Devices in the module: the local APIC. */
+	if (!hwvirt_apic_mmio(vcpu, gpa, size, val, false))
+		return 0;
 	if (e->have_read) {
 		*val = e->read_value;
 		return 0;
@@ -1061,6 +1107,8 @@ static int emul_write(struct emul *e, u64 gpa, unsigned int size, u64 val)
 
 	if (r <= 0)
 		return r ? -EFAULT : 0;
+	if (!hwvirt_apic_mmio(e->vcpu, gpa, size, &val, true))
+		return 0;
 	run->exit_reason = HWVIRT_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = size;
@@ -1300,9 +1348,11 @@ void hwvirt_fill_run(struct hwvirt_vcpu *vcpu)
 	struct hwvirt_run *run = vcpu->run;
 
 	run->if_flag = !!(vcpu->rflags & HV_RFLAGS_IF);
+	/* The PIC's interrupts enter through LINT0 with an in-kernel APIC. */
 	run->ready_for_interrupt_injection = hwvirt_interruptible(vcpu) &&
 					     !vcpu->irq.pending &&
-					     !vcpu->exception.pending;
+					     !vcpu->exception.pending &&
+					     hwvirt_apic_accepts_pic(vcpu);
 	run->cr8 = hwvirt_backend->get_cr(vcpu, 8);
-	run->apic_base = vcpu->apic_base;
+	run->apic_base = hwvirt_get_apic_base(vcpu);
 }

@@ -48,6 +48,8 @@
 
 /* CPUID feature bits the core tests (leaf, register, bit). */
 #define CPUID_1_ECX_PCID	(1U << 17)
+#define CPUID_1_ECX_X2APIC	(1U << 21)
+#define CPUID_1_ECX_TSC_DEADLINE (1U << 24)
 #define CPUID_1_ECX_XSAVE	(1U << 26)
 #define CPUID_7_EBX_FSGSBASE	(1U << 0)
 #define CPUID_7_EBX_SMEP	(1U << 7)
@@ -91,6 +93,9 @@ int hwvirt_supported_cpuid(struct hwvirt_cpuid_entry *e, int max);
 
 /* The CPU mode of the guest's current code segment. */
 enum hw_cpu_mode hwvirt_cpu_mode(struct hwvirt_vcpu *vcpu);
+
+/* Family, model and stepping (CPUID 1 EAX) of the guest's table. */
+u32 hwvirt_cpu_signature(struct hwvirt_vcpu *vcpu);
 
 /* CPUID for the guest, from its table; sets RAX..RDX. */
 void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu);
@@ -138,9 +143,20 @@ enum hwvirt_inject {
 	HWVIRT_INJECT_NMI,
 	HWVIRT_INJECT_IRQ,		/* vcpu->irq */
 };
+
+/* When the backend must end guest mode to inject what waits. */
+struct hwvirt_window {
+	bool irq;		/* as soon as the guest takes interrupts */
+	/*
+	 * When the guest lowers its TPR (CR8) below this priority class,
+	 * 0-15: an APIC interrupt only the TPR holds back; -1: no need.
+	 */
+	int tpr_below;
+};
 enum hwvirt_inject hwvirt_next_event(struct hwvirt_vcpu *vcpu,
-				     bool *want_irq_window);
+				     struct hwvirt_window *w);
 bool hwvirt_interruptible(struct hwvirt_vcpu *vcpu);
+bool hwvirt_user_irq_window(struct hwvirt_vcpu *vcpu);
 /* An event the CPU did not deliver (EXITINTINFO): deliver it again. */
 void hwvirt_requeue_event(struct hwvirt_vcpu *vcpu, int type, u8 vector,
 			  bool has_error, u32 error_code);
@@ -166,6 +182,37 @@ int hwvirt_internal_error(struct hwvirt_vcpu *vcpu, u32 suberror,
 /* Fill the exit-independent fields of the run page before returning. */
 void hwvirt_fill_run(struct hwvirt_vcpu *vcpu);
 
+/* The in-kernel local APIC and the vCPU states it drives (irq.c). */
+int hwvirt_apic_create(struct hwvirt_vcpu *vcpu);
+void hwvirt_apic_free(struct hwvirt_vcpu *vcpu);
+void hwvirt_apic_reset(struct hwvirt_vcpu *vcpu);
+void hwvirt_apic_init(struct hwvirt_vcpu *vcpu);
+/* The guest's accesses: 0, -ENOENT (not the APIC's), -EINVAL (#GP). */
+int hwvirt_apic_mmio(struct hwvirt_vcpu *vcpu, u64 gpa, unsigned int len,
+		     u64 *val, bool write);
+int hwvirt_apic_msr(struct hwvirt_vcpu *vcpu, u32 msr, u64 *data, bool write,
+		    bool from_guest);
+/* IA32_APIC_BASE, with or without an in-kernel APIC: 0 or -EINVAL. */
+u64 hwvirt_get_apic_base(struct hwvirt_vcpu *vcpu);
+int hwvirt_set_apic_base(struct hwvirt_vcpu *vcpu, u64 val, bool from_guest);
+/* The vector to inject now, or -1 (*tpr_blocked: see hw_lapic_pending). */
+int hwvirt_apic_next_irq(struct hwvirt_vcpu *vcpu, int *tpr_blocked);
+void hwvirt_apic_accept(struct hwvirt_vcpu *vcpu, int vector);
+bool hwvirt_apic_accepts_pic(struct hwvirt_vcpu *vcpu);
+void hwvirt_apic_tpr_to_cr8(struct hwvirt_vcpu *vcpu);
+void hwvirt_apic_cr8_to_tpr(struct hwvirt_vcpu *vcpu);
+void hwvirt_apic_run_events(struct hwvirt_vcpu *vcpu);
+bool hwvirt_vcpu_wakes(struct hwvirt_vcpu *vcpu);
+int hwvirt_set_mp_state(struct hwvirt_vcpu *vcpu, u32 mp_state);
+void hwvirt_get_lapic(struct hwvirt_vcpu *vcpu, struct hwvirt_lapic_state *s);
+int hwvirt_set_lapic(struct hwvirt_vcpu *vcpu,
+		     const struct hwvirt_lapic_state *s);
+int hwvirt_apic_deliver(struct hwvirt_vm *vm, struct hwvirt_vcpu *src,
+			const struct hw_apic_irq *irq);
+int hwvirt_signal_msi(struct hwvirt_vm *vm, const struct hwvirt_msi *msi);
+void hwvirt_vcpu_kick(struct hwvirt_vcpu *vcpu);
+int hwvirt_vcpu_block(struct hwvirt_vcpu *vcpu);
+
 /* The MMU (tdp.c). */
 int hwvirt_tdp_init(struct hwvirt_vm *vm);
 void hwvirt_tdp_destroy(struct hwvirt_vm *vm);
@@ -184,6 +231,8 @@ int hwvirt_vm_create(const struct hwvirt_vm_config *cfg);
 void hwvirt_vm_put(struct hwvirt_vm *vm);
 int hwvirt_vcpu_create(struct hwvirt_vm *vm, unsigned long id);
 void hwvirt_vcpu_free(struct hwvirt_vcpu *vcpu);
+/* INIT: the vCPU's registers as INIT leaves them (irq.c calls it). */
+void hwvirt_vcpu_init_event(struct hwvirt_vcpu *vcpu);
 void hwvirt_request_all(struct hwvirt_vm *vm, int req);
 extern struct dentry *hwvirt_debugfs_root;
 

@@ -255,4 +255,261 @@ BLOB(guest_long)
 	hlt
 END(guest_long)
 
+/*
+ * The in-kernel local APIC (long mode, the APIC at 0xfee00000 identity
+ * mapped; R15 points at it).  RDI picks what to do; the handlers of vectors 0x40-0x4f
+ * (guest_apic_isr_40 + 16 * n, 16-byte stubs) count the interrupt at
+ * APIC_COUNT, say its vector on port 0x41 and send an EOI (by MSR once
+ * APIC_X2 is set).  Ports: 0x4f the APIC is on, 0x45 an IPI was sent,
+ * 0x4e/0x4d the TPR test's steps.
+ *
+ *   RDI=0  wait: STI; HLT in a loop
+ *   RDI=1  timer: LVTT=RSI, TDCR=RDX, then TMICT=RCX, or with R8=1 the
+ *          TSC deadline TSC+RCX; wait
+ *   RDI=2  ipi: STI; ICR2=RDX, ICR=RSI, OUT 0x45, again (the test
+ *          changes RSI/RDX between runs)
+ *   RDI=3  x2apic: enable x2APIC mode, SELF_IPI with vector RSI; wait
+ *   RDI=4  tpr: CR8=0xf; OUT 0x4e; until APIC_FLAG is set, spin; then
+ *          CR8=0 and, at once, APIC_COUNT out on 0x4d; wait
+ *   RDI=5  spin: STI and spin (PAUSE), for IPIs to a running vCPU
+ */
+#define APIC		0xfee00000
+#define APIC_COUNT	0x9000
+#define APIC_X2		0x9008
+#define APIC_FLAG	0x9010
+
+BLOB(guest_apic)
+	mov	$APIC, %r15d			/* the APIC page, for good */
+	movl	$0, APIC_COUNT
+	movl	$0, APIC_X2
+	movl	$0x1ff, 0xf0(%r15)		/* SVR: on, spurious 0xff */
+	mov	$0x4f, %al
+	out	%al, $0x4f
+	cmp	$1, %rdi
+	je	.Ltimer
+	cmp	$2, %rdi
+	je	.Lipi
+	cmp	$3, %rdi
+	je	.Lx2apic
+	cmp	$4, %rdi
+	je	.Ltpr
+	cmp	$5, %rdi
+	je	.Lspin
+.Lwait:
+	sti
+1:	hlt
+	jmp	1b
+.Lspin:
+	sti
+1:	pause
+	jmp	1b
+.Ltimer:
+	mov	%edx, 0x3e0(%r15)		/* TDCR */
+	mov	%esi, 0x320(%r15)		/* LVTT */
+	test	%r8, %r8
+	jnz	1f
+	mov	%ecx, 0x380(%r15)		/* TMICT */
+	jmp	.Lwait
+1:	mov	%rcx, %rbx
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	add	%rbx, %rax
+	mov	%rax, %rdx
+	shr	$32, %rdx
+	mov	$0x6e0, %ecx			/* IA32_TSC_DEADLINE */
+	wrmsr
+	jmp	.Lwait
+.Lipi:
+	sti
+	mov	%edx, 0x310(%r15)		/* ICR2 */
+	mov	%esi, 0x300(%r15)		/* ICR: sends */
+	mov	$0x45, %al
+	out	%al, $0x45
+	jmp	.Lipi
+.Lx2apic:
+	mov	$0x1b, %ecx
+	rdmsr
+	or	$0xc00, %eax			/* EN | EXTD */
+	wrmsr
+	movl	$1, APIC_X2
+	mov	$0x83f, %ecx			/* SELF_IPI */
+	mov	%esi, %eax
+	xor	%edx, %edx
+	wrmsr
+	jmp	.Lwait
+.Ltpr:
+	mov	$0xf, %eax
+	mov	%rax, %cr8
+	sti
+	mov	$0x4e, %al
+	out	%al, $0x4e
+1:	pause
+	cmpl	$0, APIC_FLAG
+	je	1b
+	xor	%eax, %eax
+	mov	%rax, %cr8
+	mov	APIC_COUNT, %eax		/* the handler ran already? */
+	out	%eax, $0x4d
+	jmp	.Lwait
+
+	.p2align 4
+	.globl guest_apic_isr_40
+guest_apic_isr_40:
+	.irp vec, 0x40,0x41,0x42,0x43,0x44,0x45,0x46,0x47,0x48,0x49,0x4a,0x4b,0x4c,0x4d,0x4e,0x4f
+	.p2align 4
+	push	%rax
+	mov	$\vec, %eax
+	jmp	.Lisr
+	.endr
+.Lisr:
+	push	%rcx
+	push	%rdx
+	incl	APIC_COUNT
+	out	%eax, $0x41
+	cmpl	$0, APIC_X2
+	jne	1f
+	movl	$0, 0xb0(%r15)			/* EOI */
+	jmp	2f
+1:	mov	$0x80b, %ecx			/* x2APIC EOI */
+	xor	%eax, %eax
+	xor	%edx, %edx
+	wrmsr
+2:	pop	%rdx
+	pop	%rcx
+	pop	%rax
+	iretq
+END(guest_apic)
+
+/*
+ * The APIC benchmark (hwvirt-apic-bench): RDI picks the operation, RCX
+ * the iterations; the TSC cycles they took leave on ports 0x52 (low) and
+ * 0x53 (high), then OUT 0x50.  Handlers: vector 0x40 EOIs, vector 0x41
+ * sets BENCH_FLAG and EOIs (both by MMIO; RDI=2 is x2APIC and uses none).
+ *
+ *   0 timer     TSC deadline 1000 cycles ahead, STI; HLT until it fires
+ *   1 eoi       EOI writes (xAPIC MMIO), nothing in service
+ *   2 eoi-x2    EOI writes (x2APIC MSR)
+ *   3 tpr       CR8 writes
+ *   4 ipi       a fixed IPI (vector 0x41) to APIC ID 1, then wait for
+ *               its handler's BENCH_FLAG
+ *   5 target    STI and spin, taking the IPIs (a running vCPU)
+ *   6 target-hlt STI and HLT, taking the IPIs (a halted vCPU)
+ */
+#define BENCH_FLAG	0x9100
+
+	.code64
+BLOB(guest_apic_bench)
+	mov	$APIC, %r15d
+	movl	$0x1ff, 0xf0(%r15)		/* SVR: on */
+	mov	%rcx, %r14
+	cmp	$5, %rdi
+	je	.Lb_target
+	cmp	$6, %rdi
+	je	.Lb_target_hlt
+	rdtsc
+	shl	$32, %rdx
+	or	%rax, %rdx
+	mov	%rdx, %r13			/* start */
+	cmp	$0, %rdi
+	je	.Lb_timer
+	cmp	$1, %rdi
+	je	.Lb_eoi
+	cmp	$2, %rdi
+	je	.Lb_eoi_x2
+	cmp	$3, %rdi
+	je	.Lb_tpr
+	jmp	.Lb_ipi
+.Lb_timer:
+	movl	$0x40040, 0x320(%r15)		/* LVTT: TSC deadline, 0x40 */
+1:	rdtsc
+	add	$1000, %eax
+	adc	$0, %edx
+	mov	$0x6e0, %ecx
+	wrmsr
+	sti
+	hlt
+	cli
+	dec	%r14
+	jnz	1b
+	jmp	.Lb_done
+.Lb_eoi:
+1:	movl	$0, 0xb0(%r15)
+	dec	%r14
+	jnz	1b
+	jmp	.Lb_done
+.Lb_eoi_x2:
+	mov	$0x1b, %ecx
+	rdmsr
+	or	$0xc00, %eax
+	wrmsr
+	mov	$0x80b, %ecx
+	xor	%eax, %eax
+	xor	%edx, %edx
+1:	wrmsr
+	dec	%r14
+	jnz	1b
+	jmp	.Lb_done
+.Lb_tpr:
+	xor	%eax, %eax
+1:	mov	%rax, %cr8
+	xor	$1, %eax
+	dec	%r14
+	jnz	1b
+	xor	%eax, %eax
+	mov	%rax, %cr8
+	jmp	.Lb_done
+.Lb_ipi:
+	movl	$(1 << 24), 0x310(%r15)		/* ICR2: APIC ID 1 */
+1:	movl	$0, BENCH_FLAG
+	movl	$0x4041, 0x300(%r15)		/* fixed, vector 0x41 */
+2:	pause
+	cmpl	$0, BENCH_FLAG
+	je	2b
+	dec	%r14
+	jnz	1b
+.Lb_done:
+	rdtsc
+	shl	$32, %rdx
+	or	%rax, %rdx
+	sub	%r13, %rdx
+	mov	%edx, %eax
+	out	%eax, $0x52
+	shr	$32, %rdx
+	mov	%edx, %eax
+	out	%eax, $0x53
+	out	%al, $0x50
+1:	jmp	1b
+.Lb_target:
+	sti
+	out	%al, $0x54			/* ready */
+1:	pause
+	jmp	1b
+.Lb_target_hlt:
+	sti
+	out	%al, $0x54
+1:	hlt
+	jmp	1b
+
+	.p2align 4
+	.globl guest_apic_bench_isr_40
+guest_apic_bench_isr_40:
+	movl	$0, 0xb0(%r15)
+	iretq
+	.p2align 4
+	movl	$1, BENCH_FLAG
+	movl	$0, 0xb0(%r15)
+	iretq
+END(guest_apic_bench)
+
+/* Real mode, for an AP started by SIPI at 0200:0000: OUT 0x46, HLT. */
+	.code16
+BLOB(guest_ap)
+	mov	$0x5a, %al
+	out	%al, $0x46
+	cli
+1:	hlt
+	jmp	1b
+END(guest_ap)
+
 	.section .note.GNU-stack, "", @progbits

@@ -72,7 +72,12 @@ int open_dev(void)
 
 int tvm_create(struct tvm *vm, size_t mem_size)
 {
-	struct hwvirt_vm_config cfg = { 0 };
+	return tvm_create_flags(vm, mem_size, 0);
+}
+
+int tvm_create_flags(struct tvm *vm, size_t mem_size, uint32_t flags)
+{
+	struct hwvirt_vm_config cfg = { .flags = flags };
 	struct hwvirt_memslot slot = { 0 };
 
 	memset(vm, 0, sizeof(*vm));
@@ -233,6 +238,43 @@ void set_long_mode_la57(struct tvcpu *v)
 	sr.cr4 = 0x1020;		/* LA57, PAE */
 	if (ioctl(v->fd, HWVIRT_SET_SREGS, &sr))
 		fail_setup("HWVIRT_SET_SREGS (5-level long mode)");
+}
+
+void set_idt64(struct tvcpu *v, int first, int n, uint64_t handler,
+	       int stride)
+{
+	uint8_t *idt = v->vm->mem + GUEST_IDT;
+	uint64_t *gdt = (uint64_t *)(v->vm->mem + GUEST_GDT);
+	struct hwvirt_sregs sr;
+	int i;
+
+	/* Delivery loads CS (and IRETQ SS) from the GDT set_flat() names. */
+	gdt[0] = 0;
+	gdt[1] = 0x00af9b000000ffffULL;		/* 0x08: 64-bit code */
+	gdt[2] = 0x00cf93000000ffffULL;		/* 0x10: data */
+
+	for (i = 0; i < n; i++) {
+		uint64_t h = handler + (uint64_t)i * stride;
+		uint8_t *g = idt + (first + i) * 16;
+
+		memset(g, 0, 16);
+		g[0] = h;
+		g[1] = h >> 8;
+		g[2] = 0x08;		/* the 64-bit code segment */
+		g[5] = 0x8e;		/* present, DPL 0, interrupt gate */
+		g[6] = h >> 16;
+		g[7] = h >> 24;
+		g[8] = h >> 32;
+		g[9] = h >> 40;
+		g[10] = h >> 48;
+		g[11] = h >> 56;
+	}
+	if (ioctl(v->fd, HWVIRT_GET_SREGS, &sr))
+		fail_setup("HWVIRT_GET_SREGS");
+	sr.idt.base = GUEST_IDT;
+	sr.idt.limit = 256 * 16 - 1;
+	if (ioctl(v->fd, HWVIRT_SET_SREGS, &sr))
+		fail_setup("HWVIRT_SET_SREGS (IDT)");
 }
 
 struct cpuid_buf {

@@ -15,6 +15,7 @@
 #define GUEST_CODE	0x1000		/* where blobs are copied */
 #define GUEST_PT	0x10000		/* long-mode page tables */
 #define GUEST_GDT	0x8000
+#define GUEST_IDT	0x6000		/* set_idt64() */
 
 struct tvm {
 	int sys;			/* /dev/hwvirt */
@@ -46,6 +47,11 @@ DECLARE_BLOB(guest_long);
 DECLARE_BLOB(guest_la57);
 DECLARE_BLOB(guest_cr4_la57);
 DECLARE_BLOB(guest_peek64);
+DECLARE_BLOB(guest_apic);
+DECLARE_BLOB(guest_ap);
+extern const uint8_t guest_apic_isr_40[];
+DECLARE_BLOB(guest_apic_bench);
+extern const uint8_t guest_apic_bench_isr_40[];
 #define BLOB_SIZE(name) ((size_t)(name##_end - name))
 
 extern int test_failed;
@@ -61,6 +67,7 @@ void fail_setup(const char *what) __attribute__((noreturn));
 
 int open_dev(void);
 int tvm_create(struct tvm *vm, size_t mem_size);
+int tvm_create_flags(struct tvm *vm, size_t mem_size, uint32_t flags);
 void tvm_destroy(struct tvm *vm);
 int tvcpu_create(struct tvm *vm, struct tvcpu *v, int id);
 void tvcpu_close(struct tvcpu *v);
@@ -73,6 +80,13 @@ void set_prot_mode(struct tvcpu *v);
 void set_long_mode(struct tvcpu *v);
 /* Long mode with 5-level paging: the same map, also at 0xff00000000000000. */
 void set_long_mode_la57(struct tvcpu *v);
+
+/*
+ * Long mode: IDT gates first..first+n-1 to handler, handler + stride, ...
+ * (the IDT at GUEST_IDT, loaded).
+ */
+void set_idt64(struct tvcpu *v, int first, int n, uint64_t handler,
+	       int stride);
 
 /*
  * Give the vCPU the module's supported CPUID (what HWVIRT_GET_SUPPORTED_CPUID
@@ -103,6 +117,9 @@ int expect_mmio(struct tvcpu *v, const char *what, int is_write,
 int expect_exit(struct tvcpu *v, const char *what, int reason);
 
 uint64_t io_data(struct tvcpu *v);
+
+/* The in-kernel APIC's selftests (apic.c). */
+void test_apic(void);
 void set_io_data(struct tvcpu *v, uint32_t val);
 
 #endif

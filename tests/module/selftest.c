@@ -633,7 +633,7 @@ static void test_errors(void)
 	check_errno(vm.sys, HWVIRT_CREATE_VCPU, NULL, ENOTTY,
 		    "a VM ioctl on the system fd");
 
-	cfg.flags = 1;
+	cfg.flags = 0x80000000;
 	check_errno(vm.sys, HWVIRT_CREATE_VM, &cfg, EINVAL, "CREATE_VM with flags");
 	cfg.flags = 0;
 	cfg.mmu_mode = 99;
@@ -799,6 +799,7 @@ static const struct {
 	{ "signal", test_signal },
 	{ "errors", test_errors },
 	{ "two-vms", test_two_vms },
+	{ "apic", test_apic },
 };
 
 int main(int argc, char **argv)

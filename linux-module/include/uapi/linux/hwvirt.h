@@ -49,6 +49,7 @@
 #define HWVIRT_CAP_TDP			(1ULL << 0)	/* HWVIRT_MMU_TDP works */
 #define HWVIRT_CAP_SHADOW_MMU		(1ULL << 1)	/* HWVIRT_MMU_SHADOW works */
 #define HWVIRT_CAP_XSAVE		(1ULL << 2)	/* guest XSAVE/XCR0 */
+#define HWVIRT_CAP_LAPIC		(1ULL << 3)	/* HWVIRT_VM_LAPIC works */
 
 struct hwvirt_info {
 	__u32 api_version;
@@ -69,8 +70,11 @@ struct hwvirt_info {
 	char backend_desc[160];		/* NUL-terminated, for humans */
 };
 
+/* struct hwvirt_vm_config.flags */
+#define HWVIRT_VM_LAPIC		(1U << 0)	/* local APICs in the module */
+
 struct hwvirt_vm_config {
-	__u32 flags;			/* none yet: must be 0 */
+	__u32 flags;			/* HWVIRT_VM_* */
 	__u32 mmu_mode;			/* HWVIRT_MMU_* */
 	__u64 reserved[3];		/* must be 0 */
 };
@@ -81,6 +85,7 @@ struct hwvirt_vm_config {
 #define HWVIRT_SET_MEMSLOT		_IOW(HWVIRT_IO, 0x10, struct hwvirt_memslot)
 #define HWVIRT_CREATE_VCPU		_IO(HWVIRT_IO, 0x11)
 #define HWVIRT_GET_STATS		_IOWR(HWVIRT_IO, 0x12, struct hwvirt_stats)
+#define HWVIRT_SIGNAL_MSI		_IOW(HWVIRT_IO, 0x13, struct hwvirt_msi)
 
 /* struct hwvirt_memslot.flags */
 #define HWVIRT_MEM_READONLY		(1U << 0)	/* guest writes exit as MMIO */
@@ -117,6 +122,14 @@ enum hwvirt_stat {
 	HWVIRT_STAT_USERSPACE_EXITS,	/* returns from HWVIRT_RUN */
 	HWVIRT_STAT_PAGES_MAPPED,	/* guest pages mapped now */
 	HWVIRT_STAT_INJECTED_IRQS,
+	/* Since hwvirt 0.3.0, with HWVIRT_VM_LAPIC: */
+	HWVIRT_STAT_APIC_ACCESSES,	/* register accesses (MMIO, MSR) */
+	HWVIRT_STAT_APIC_IPIS,		/* IPIs sent by the guest */
+	HWVIRT_STAT_APIC_TIMER_IRQS,	/* timer interrupts raised */
+	HWVIRT_STAT_HALT_WAKEUPS,	/* HLTs that slept and woke */
+	HWVIRT_STAT_EOI_EXITS,		/* level EOIs sent to userspace */
+	HWVIRT_STAT_MSIS,		/* HWVIRT_SIGNAL_MSI calls */
+	HWVIRT_STAT_SMIS,		/* SMIs sent, dropped: no SMM */
 	HWVIRT_STAT_NR
 };
 
@@ -124,6 +137,18 @@ struct hwvirt_stats {
 	__u32 nr;			/* in: room in val[]; out: counters given */
 	__u32 pad;
 	__u64 val[];			/* indexed by enum hwvirt_stat */
+};
+
+/*
+ * An MSI for the in-kernel APICs (HWVIRT_VM_LAPIC): the address
+ * (0xfeeXXXXX: destination, redirection hint, destination mode) and the
+ * data (vector, delivery mode, trigger mode) a device or the IOAPIC wrote.
+ */
+struct hwvirt_msi {
+	__u64 address;
+	__u32 data;
+	__u32 flags;			/* none yet: must be 0 */
+	__u64 reserved[2];		/* must be 0 */
 };
 
 /* ------------------------------------------------------------------------
@@ -145,6 +170,10 @@ struct hwvirt_stats {
 #define HWVIRT_SET_EVENTS		_IOW(HWVIRT_IO, 0x2d, struct hwvirt_events)
 #define HWVIRT_GET_XCR0			_IOR(HWVIRT_IO, 0x2e, __u64)
 #define HWVIRT_SET_XCR0			_IOW(HWVIRT_IO, 0x2f, __u64)
+#define HWVIRT_GET_LAPIC		_IOR(HWVIRT_IO, 0x30, struct hwvirt_lapic_state)
+#define HWVIRT_SET_LAPIC		_IOW(HWVIRT_IO, 0x31, struct hwvirt_lapic_state)
+#define HWVIRT_GET_MP_STATE		_IOR(HWVIRT_IO, 0x32, struct hwvirt_mp_state)
+#define HWVIRT_SET_MP_STATE		_IOW(HWVIRT_IO, 0x33, struct hwvirt_mp_state)
 
 struct hwvirt_regs {
 	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
@@ -247,6 +276,28 @@ struct hwvirt_events {
 	__u32 reserved[5];		/* must be 0 */
 };
 
+/*
+ * The in-kernel local APIC's registers, at their xAPIC MMIO offsets
+ * (32-bit registers 16 bytes apart; in x2APIC mode the ID register holds
+ * the 32-bit x2APIC ID).  The current count (0x390) is computed on
+ * HWVIRT_GET_LAPIC and ignored by HWVIRT_SET_LAPIC, which restarts the
+ * timer from its initial count.
+ */
+#define HWVIRT_LAPIC_REGS_SIZE		1024
+struct hwvirt_lapic_state {
+	__u8 regs[HWVIRT_LAPIC_REGS_SIZE];
+};
+
+/* struct hwvirt_mp_state.mp_state */
+#define HWVIRT_MP_STATE_RUNNABLE	0
+#define HWVIRT_MP_STATE_HALTED		1	/* in HLT, until an interrupt */
+#define HWVIRT_MP_STATE_INIT_RECEIVED	2	/* waiting for a SIPI */
+
+struct hwvirt_mp_state {
+	__u32 mp_state;
+	__u32 reserved;			/* must be 0 */
+};
+
 /* ------------------------------------------------------------------------
  * The run structure: the first page of a vCPU fd, mmap()ed
  */
@@ -261,6 +312,7 @@ struct hwvirt_events {
 #define HWVIRT_EXIT_INTERNAL_ERROR	6	/* run->internal */
 #define HWVIRT_EXIT_FAIL_ENTRY		7	/* the CPU refused the state */
 #define HWVIRT_EXIT_INTR		8	/* a signal, or immediate_exit */
+#define HWVIRT_EXIT_EOI			9	/* a level-triggered EOI: run->eoi */
 
 /* run->io.direction */
 #define HWVIRT_IO_OUT			0
@@ -325,6 +377,13 @@ struct hwvirt_run {
 			__u64 hardware_reason;
 			__u64 detail;
 		} fail_entry;
+		/*
+		 * HWVIRT_EXIT_EOI: the guest ended a level-triggered
+		 * interrupt (TMR set); the IOAPIC may deliver its pin again.
+		 */
+		struct {
+			__u8 vector;
+		} eoi;
 		__u8 padding[256];
 	};
 };
