@@ -2,7 +2,8 @@
  * hwvirt accelerator: vCPU threads
  *
  * One thread per vCPU, named "CPU n/HWVIRT", which runs the guest with
- * the BQL dropped and sleeps while the vCPU is halted.
+ * the BQL dropped and sleeps while the vCPU is halted: in QEMU with a
+ * userspace APIC, in the module with the module's.
  *
  * This work is licensed under the terms of the GNU GPL, version 2 or later.
  * See the COPYING file in the top-level directory.
@@ -70,6 +71,15 @@ static void hwvirt_start_vcpu_thread(CPUState *cpu)
 }
 
 /*
+ * With the local APICs in the module, a halted vCPU sleeps in HWVIRT_RUN
+ * (until an interrupt, or the kick of a signal), not on halt_cond.
+ */
+static bool hwvirt_vcpu_thread_is_idle(CPUState *cpu)
+{
+    return !hwvirt_irqchip_in_kernel();
+}
+
+/*
  * Make HWVIRT_RUN return: the signal interrupts it, or its handler sets
  * immediate_exit for the next one.
  */
@@ -85,6 +95,7 @@ static void hwvirt_accel_ops_class_init(ObjectClass *oc, void *data)
 
     ops->create_vcpu_thread = hwvirt_start_vcpu_thread;
     ops->kick_vcpu_thread = hwvirt_kick_vcpu_thread;
+    ops->cpu_thread_is_idle = hwvirt_vcpu_thread_is_idle;
 
     ops->synchronize_post_reset = hwvirt_cpu_synchronize_post_reset;
     ops->synchronize_post_init = hwvirt_cpu_synchronize_post_init;

@@ -14,6 +14,8 @@
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "qapi/error.h"
+#include "qapi/qapi-types-common.h"
+#include "qapi/qapi-visit-common.h"
 #include "qom/object.h"
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
@@ -27,6 +29,7 @@
 #include "trace.h"
 
 bool hwvirt_allowed;
+bool hwvirt_kernel_irqchip;
 HwvirtState *hwvirt_state;
 
 #define HWVIRT_DEFAULT_DEVICE "/dev/hwvirt"
@@ -251,6 +254,42 @@ static void hwvirt_log_sync(MemoryListener *l, MemoryRegionSection *section)
  * The accelerator
  */
 
+/*
+ * The local APICs: in the module (split, the default) or in QEMU (off).
+ * hwvirt.ko has no IOAPIC or PIC, so "on" (all three in the kernel) is
+ * refused.
+ */
+static int hwvirt_choose_irqchip(HwvirtState *s)
+{
+    bool has_lapic = s->info.caps & HWVIRT_CAP_LAPIC;
+
+    switch (s->kernel_irqchip) {
+    case ON_OFF_SPLIT_ON:
+        error_report("hwvirt: kernel-irqchip=on is not supported: hwvirt.ko "
+                     "has local APICs but no IOAPIC or PIC");
+        error_printf("Use kernel-irqchip=split (the default: local APICs in "
+                     "the module,\nIOAPIC and PIC in QEMU) or "
+                     "kernel-irqchip=off (everything in QEMU).\n");
+        return -EINVAL;
+    case ON_OFF_SPLIT_SPLIT:
+        if (!has_lapic) {
+            error_report("hwvirt: kernel-irqchip=split needs a hwvirt.ko "
+                         "with local APICs (version 0.3.0 or later)");
+            return -EINVAL;
+        }
+        hwvirt_kernel_irqchip = true;
+        break;
+    case ON_OFF_SPLIT_OFF:
+        hwvirt_kernel_irqchip = false;
+        break;
+    default:
+        hwvirt_kernel_irqchip = has_lapic;
+        break;
+    }
+    trace_hwvirt_irqchip(hwvirt_kernel_irqchip ? "split" : "off");
+    return 0;
+}
+
 static int hwvirt_init_machine(MachineState *ms)
 {
     HwvirtState *s = HWVIRT_STATE(current_accel());
@@ -286,6 +325,13 @@ static int hwvirt_init_machine(MachineState *ms)
         goto fail;
     }
 
+    ret = hwvirt_choose_irqchip(s);
+    if (ret < 0) {
+        goto fail;
+    }
+    if (hwvirt_kernel_irqchip) {
+        cfg.flags |= HWVIRT_VM_LAPIC;
+    }
     s->vm_fd = ioctl(s->fd, HWVIRT_CREATE_VM, &cfg);
     if (s->vm_fd < 0) {
         ret = -errno;
@@ -610,12 +656,30 @@ static void hwvirt_set_device(Object *obj, const char *value, Error **errp)
     s->device = g_strdup(value);
 }
 
+static void hwvirt_set_kernel_irqchip(Object *obj, Visitor *v,
+                                      const char *name, void *opaque,
+                                      Error **errp)
+{
+    HwvirtState *s = HWVIRT_STATE(obj);
+    OnOffSplit mode;
+
+    if (s->fd != -1) {
+        error_setg(errp, "Cannot set properties after the accelerator has "
+                   "been initialized");
+        return;
+    }
+    if (visit_type_OnOffSplit(v, name, &mode, errp)) {
+        s->kernel_irqchip = mode;
+    }
+}
+
 static void hwvirt_accel_instance_init(Object *obj)
 {
     HwvirtState *s = HWVIRT_STATE(obj);
 
     s->fd = -1;
     s->vm_fd = -1;
+    s->kernel_irqchip = ON_OFF_SPLIT__MAX;     /* not set: split if we can */
 }
 
 /* The userspace APIC's TPR-patching option ROM is for KVM and TCG. */
@@ -638,6 +702,11 @@ static void hwvirt_accel_class_init(ObjectClass *oc, void *data)
                                   hwvirt_set_device);
     object_class_property_set_description(oc, "device",
         "Path of the hwvirt device (default " HWVIRT_DEFAULT_DEVICE ")");
+    object_class_property_add(oc, "kernel-irqchip", "on|off|split",
+                              NULL, hwvirt_set_kernel_irqchip, NULL, NULL);
+    object_class_property_set_description(oc, "kernel-irqchip",
+        "split: local APICs in hwvirt.ko, IOAPIC and PIC in QEMU (the "
+        "default); off: all in QEMU");
 }
 
 static const TypeInfo hwvirt_accel_type = {

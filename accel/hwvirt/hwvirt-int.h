@@ -34,6 +34,8 @@ typedef struct HwvirtState {
 
     /* -accel hwvirt,device=PATH; NULL means /dev/hwvirt. */
     char *device;
+    /* -machine kernel-irqchip (OnOffSplit); ON_OFF_SPLIT__MAX: not given */
+    int kernel_irqchip;
 
     /* The system fd and the VM fd: -1 until init_machine opens them. */
     int fd;

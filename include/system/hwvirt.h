@@ -14,6 +14,13 @@
 extern bool hwvirt_allowed;
 #define hwvirt_enabled() (hwvirt_allowed)
 
+/*
+ * The local APICs are in hwvirt.ko (-machine kernel-irqchip=split, the
+ * default); the IOAPIC and the PIC stay in QEMU.
+ */
+extern bool hwvirt_kernel_irqchip;
+#define hwvirt_irqchip_in_kernel() (hwvirt_kernel_irqchip)
+
 /* What hwvirt.ko virtualizes of CPUID leaf function/index, register reg. */
 uint32_t hwvirt_get_supported_cpuid(uint32_t function, uint32_t index,
                                     int reg);
@@ -21,6 +28,7 @@ uint32_t hwvirt_get_supported_cpuid(uint32_t function, uint32_t index,
 #else /* !CONFIG_HWVIRT */
 
 #define hwvirt_enabled() (false)
+#define hwvirt_irqchip_in_kernel() (false)
 
 #endif /* CONFIG_HWVIRT */
 #endif /* COMPILING_PER_TARGET */

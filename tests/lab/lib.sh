@@ -58,6 +58,7 @@ hwvirt_stats_dir() {
 # there, QEMU exits, or LIMIT seconds pass.  While the VM lives, sample
 # the KVM statistics (debugfs) if ACCEL is kvm.  Sets:
 #   guest_ms      start to marker, in milliseconds (empty if no marker)
+#   guest_also_ms start to $ALSO_MARKER, if the caller set that
 #   guest_status  QEMU's exit status (124 if it was killed at LIMIT)
 #   guest_stats   file with the last statistics sample (KVM only)
 run_guest() {
@@ -65,6 +66,7 @@ run_guest() {
     shift 4
     local serial=$LAB_OUT/$name.serial start pid dir
     guest_ms=""
+    guest_also_ms=""
     guest_status=""
     guest_stats=$LAB_OUT/$name.stats
     : > "$serial"
@@ -76,6 +78,10 @@ run_guest() {
     while kill -0 "$pid" 2>/dev/null; do
         if [ -z "$guest_ms" ] && grep -qa -- "$marker" "$serial"; then
             guest_ms=$(( $(now_ms) - start ))
+        fi
+        if [ -n "${ALSO_MARKER:-}" ] && [ -z "$guest_also_ms" ] &&
+            grep -qa -- "$ALSO_MARKER" "$serial"; then
+            guest_also_ms=$(( $(now_ms) - start ))
         fi
         if [ "${accel%%,*}" = kvm ] && dir=$(kvm_stats_dir "$pid"); then
             # Some files may fail to read, or vanish with the VM: keep

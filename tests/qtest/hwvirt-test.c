@@ -1,7 +1,7 @@
 /*
  * QTest for the hwvirt accelerator: a Linux guest under -accel hwvirt,
  * driven over QMP while it runs: info registers, stop/cont, an NMI,
- * system_reset and quit.
+ * system_reset and quit; then an SMP guest with the in-kernel APICs.
  *
  * Needs /dev/hwvirt and, in the environment, HWVIRT_TEST_KERNEL and
  * HWVIRT_TEST_INITRD (the lab's vmlinux and its Linux payload, which
@@ -135,6 +135,50 @@ static void test_linux_qmp(void)
     g_free(g.serial);
 }
 
+/*
+ * An SMP guest with the local APICs in the module (the default): Linux
+ * brings up 4 CPUs by INIT/SIPI; "info lapic" shows an AP's APIC as the
+ * guest programmed it (QEMU's copy comes from the module); stop/cont and
+ * a reset (the APs wait for a SIPI again) work on every CPU.
+ */
+static void test_smp_lapic(void)
+{
+    Guest g;
+    g_autofree char *dir = g_dir_make_tmp("hwvirt-test-XXXXXX", NULL);
+    const char *kernel = g_getenv("HWVIRT_TEST_KERNEL");
+    const char *initrd = g_getenv("HWVIRT_TEST_INITRD");
+    g_autofree char *lapic = NULL, *cpus = NULL;
+
+    g.serial = g_build_filename(dir, "serial.log", NULL);
+    g.qts = qtest_initf("-accel hwvirt -smp 4 -m 256 -kernel %s -initrd %s "
+                        "-append 'console=ttyS0 quiet hold' "
+                        "-serial file:%s", kernel, initrd, g.serial);
+
+    g_assert_true(wait_markers(&g, 1, 240));
+    g_assert_cmpint(count_text(g.serial, "cpus=4"), ==, 1);
+
+    lapic = qtest_hmp(g.qts, "info lapic 2");
+    g_assert_nonnull(strstr(lapic, "dumping local APIC state for CPU 2"));
+    g_assert_nonnull(strstr(lapic, "APIC enabled"));
+    cpus = qtest_hmp(g.qts, "info cpus");
+    g_assert_nonnull(strstr(cpus, "CPU #3"));
+
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'stop' }");
+    g_assert_cmpstr(status(&g), ==, "paused");
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'cont' }");
+
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'system_reset' }");
+    g_assert_true(wait_markers(&g, 2, 240));
+    g_assert_cmpint(count_text(g.serial, "cpus=4"), ==, 2);
+
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'quit' }");
+    qtest_quit(g.qts);
+
+    unlink(g.serial);
+    rmdir(dir);
+    g_free(g.serial);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -146,5 +190,6 @@ int main(int argc, char **argv)
         return g_test_run();
     }
     qtest_add_func("/hwvirt/linux-qmp", test_linux_qmp);
+    qtest_add_func("/hwvirt/smp-lapic", test_smp_lapic);
     return g_test_run();
 }

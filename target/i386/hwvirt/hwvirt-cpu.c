@@ -32,7 +32,13 @@ uint32_t hwvirt_get_supported_cpuid(uint32_t function, uint32_t index, int reg)
         switch (reg) {
         case R_EAX: return e->eax;
         case R_EBX: return e->ebx;
-        case R_ECX: return e->ecx;
+        case R_ECX:
+            /* x2APIC and the TSC-deadline timer: the module's APIC only. */
+            if (function == 1 && !hwvirt_irqchip_in_kernel()) {
+                return e->ecx & ~(CPUID_EXT_X2APIC |
+                                  CPUID_EXT_TSC_DEADLINE_TIMER);
+            }
+            return e->ecx;
         case R_EDX: return e->edx;
         }
     }
@@ -70,6 +76,11 @@ static PropValue hwvirt_default_props[] = {
     { "vmx", "off" },
     { "monitor", "off" },
     { "acpi", "off" },
+    { NULL, NULL },
+};
+
+/* ...and with the APIC in QEMU, x2APIC (which QEMU's APIC lacks here). */
+static PropValue hwvirt_userspace_apic_props[] = {
     { "x2apic", "off" },
     { NULL, NULL },
 };
@@ -83,6 +94,9 @@ static void hwvirt_cpu_instance_init(CPUState *cs)
     host_cpu_instance_init(cpu);
     if (xcc->model) {
         x86_cpu_apply_props(cpu, hwvirt_default_props);
+        if (!hwvirt_irqchip_in_kernel()) {
+            x86_cpu_apply_props(cpu, hwvirt_userspace_apic_props);
+        }
     }
     if (cpu->max_features) {
         host_cpu_max_instance_init(cpu);

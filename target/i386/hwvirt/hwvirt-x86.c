@@ -18,10 +18,12 @@
 #include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "hw/i386/apic.h"
+#include "hw/intc/ioapic.h"
 #include "system/cpus.h"
 #include "system/hw_accel.h"
 #include "system/runstate.h"
 #include "accel/hwvirt/hwvirt-int.h"
+#include "hwvirt-i386.h"
 #include "trace.h"
 
 /*
@@ -420,6 +422,22 @@ int hwvirt_arch_get_registers(CPUState *cs, Error **errp)
         msr_to_env(env, msrs->e[i].index, msrs->e[i].data);
     }
 
+    if (hwvirt_irqchip_in_kernel()) {
+        struct hwvirt_mp_state mp;
+
+        r = hwvirt_apic_get(cpu);
+        if (!r) {
+            r = hwvirt_vcpu_ioctl(cs, HWVIRT_GET_MP_STATE, &mp);
+        }
+        if (r) {
+            error_setg_errno(errp, -r, "hwvirt: CPU %d: reading its APIC",
+                             cs->cpu_index);
+            return r;
+        }
+        env->mp_state = mp.mp_state;
+        cs->halted = mp.mp_state == HWVIRT_MP_STATE_HALTED;
+    }
+
     x86_update_hflags(env);
     return 0;
 }
@@ -509,6 +527,26 @@ int hwvirt_arch_put_registers(CPUState *cs, int level, Error **errp)
                    cs->cpu_index, r < 0 ? 0 : msrs->e[r].index);
         return r < 0 ? r : -EINVAL;
     }
+
+    /*
+     * The module runs INIT and SIPI itself: after a reset the BSP runs
+     * and the APs wait for a SIPI; loadvm brings back the saved state.
+     */
+    if (hwvirt_irqchip_in_kernel() && level >= HWVIRT_PUT_RESET_STATE) {
+        struct hwvirt_mp_state mp;
+
+        if (level == HWVIRT_PUT_RESET_STATE) {
+            env->mp_state = cpu_is_bsp(cpu) ? HWVIRT_MP_STATE_RUNNABLE :
+                                              HWVIRT_MP_STATE_INIT_RECEIVED;
+        }
+        mp = (struct hwvirt_mp_state) { .mp_state = env->mp_state };
+        r = hwvirt_vcpu_ioctl(cs, HWVIRT_SET_MP_STATE, &mp);
+        if (r) {
+            error_setg_errno(errp, -r, "hwvirt: CPU %d: HWVIRT_SET_MP_STATE",
+                             cs->cpu_index);
+            return r;
+        }
+    }
     return 0;
 }
 
@@ -542,6 +580,10 @@ bool hwvirt_arch_process_async_events(CPUState *cs)
     /* TPR access reports are for the vAPIC option ROM, which is off. */
     cs->interrupt_request &= ~CPU_INTERRUPT_TPR;
 
+    /* The module's APIC: HLT, INIT and SIPI are its business. */
+    if (hwvirt_irqchip_in_kernel()) {
+        return false;
+    }
     if (cs->interrupt_request & CPU_INTERRUPT_POLL) {
         cs->interrupt_request &= ~CPU_INTERRUPT_POLL;
         apic_poll_irq(cpu->apic_state);
@@ -611,6 +653,11 @@ int hwvirt_arch_handle_exit(CPUState *cs, struct hwvirt_run *run)
     CPUX86State *env = &X86_CPU(cs)->env;
 
     switch (run->exit_reason) {
+    case HWVIRT_EXIT_EOI:
+        /* A level-triggered interrupt ended: the IOAPIC's remote IRR. */
+        trace_hwvirt_eoi(cs->cpu_index, run->eoi.vector);
+        ioapic_eoi_broadcast(run->eoi.vector);
+        return 0;
     case HWVIRT_EXIT_HLT:
         if (!((cs->interrupt_request & CPU_INTERRUPT_HARD) &&
               (env->eflags & IF_MASK)) &&

@@ -3,7 +3,9 @@
  *
  * A boot sector that the BIOS loads at 0x7c00.  It loads the rest of
  * itself, then walks the x86 operating modes, reporting each on the
- * debug port 0xe9 and on COM1:
+ * debug port 0xe9 and on COM1; in protected mode it also starts the
+ * other CPUs (the count is in CMOS 0x5f) with INIT and SIPI through the
+ * local APIC, and each says "hwvirt-bm: AP <APIC ID> up":
  *
  *   real mode -> protected mode (flat 4 GiB segments) -> long mode
  *   (PAE paging, identity map of the first GiB in 2 MiB pages) -> long
@@ -25,6 +27,8 @@
 #define EXIT_FAIL	0x01
 
 #define STAGE2_SECTORS	16		/* loaded after the boot sector */
+#define APIC		0xfee00000
+#define AP_TIMEOUT	0x4000000	/* PAUSEs to wait for the APs */
 #define STACK_TOP	0x90000
 #define PML4		0x70000
 #define PDPT		0x71000
@@ -132,6 +136,8 @@ pm32:
 	cmpl	$0x5a5aa5a5, 0x200000
 	jne	fail32
 
+	call	start_aps
+
 	/* Long mode available? */
 	mov	$0x80000000, %eax
 	cpuid
@@ -182,6 +188,43 @@ fail32:
 	out	%al, $EXIT_PORT
 5:	hlt
 	jmp	5b
+
+/*
+ * The other CPUs, if CMOS 0x5f says there are: the APIC on, INIT and
+ * SIPI (vector ap_entry >> 12) to all but ourselves, then wait for each
+ * to check in at ap_count.
+ */
+start_aps:
+	mov	$0x5f, %al
+	out	%al, $0x70
+	in	$0x71, %al
+	movzbl	%al, %ebx			/* APs expected */
+	test	%ebx, %ebx
+	jz	9f
+	movl	$0x1ff, APIC + 0xf0		/* SVR: on */
+	movl	$0, APIC + 0x310
+	movl	$0xc4500, APIC + 0x300		/* INIT, all but self */
+	mov	$100, %ecx			/* about 10 ms of port reads */
+1:	in	$0x61, %al
+	loop	1b
+	movl	$(0xc4600 | ((ap_entry - _start + 0x7c00) >> 12)), APIC + 0x300 /* SIPI */
+	mov	$AP_TIMEOUT, %ecx
+2:	cmp	%ebx, ap_count
+	je	3f
+	pause
+	loop	2b
+	mov	$msg_aps_missing, %esi
+	call	print32
+	jmp	fail32
+3:	lock btsl $0, print_lock
+	jc	3b
+	mov	%bl, %al
+	add	$'0', %al
+	mov	%al, msg_aps_n
+	mov	$msg_aps, %esi
+	call	print32
+	movl	$0, print_lock
+9:	ret
 
 print32:
 	lodsb
@@ -315,6 +358,51 @@ gdt_desc:
 	.long	gdt
 
 msg_prot:	.asciz "hwvirt-bm: protected mode\n"
+msg_aps:	.ascii "hwvirt-bm: "
+msg_aps_n:	.asciz "? APs started\n"
+msg_aps_missing: .asciz "hwvirt-bm: FAIL: not every AP checked in\n"
+msg_ap:		.ascii "hwvirt-bm: AP "
+msg_ap_id:	.asciz "?? up\n"
+hexdigits:	.ascii "0123456789abcdef"
+	.p2align 2
+ap_count:	.long 0
+print_lock:	.long 0
+
+/*
+ * An AP, woken by SIPI in real mode at ap_entry: say who it is (CPUID 1
+ * EBX[31:24], under print_lock), check in, and halt for good.
+ */
+	.code16
+	.org	0x9000 - 0x7c00		/* 4 KiB aligned, loaded (stage 2) */
+ap_entry:
+	cli
+	xor	%ax, %ax
+	mov	%ax, %ds
+1:	lock btsl $0, print_lock
+	jc	1b
+	mov	$1, %eax
+	cpuid
+	shr	$24, %ebx
+	mov	%bx, %di
+	shr	$4, %di
+	and	$0xf, %di
+	mov	hexdigits(%di), %al
+	mov	%al, msg_ap_id
+	mov	%bx, %di
+	and	$0xf, %di
+	mov	hexdigits(%di), %al
+	mov	%al, msg_ap_id + 1
+	mov	$msg_ap, %si
+2:	lodsb
+	test	%al, %al
+	jz	3f
+	mov	$COM1, %dx
+	out	%al, %dx
+	jmp	2b
+3:	movl	$0, print_lock
+	lock incl ap_count
+4:	hlt
+	jmp	4b
 msg_long:	.asciz "hwvirt-bm: long mode\n"
 msg_done:	.asciz "hwvirt-bm: done\n"
 msg_la57:	.ascii "hwvirt-bm: long mode, 5-level paging\n"
