@@ -324,13 +324,21 @@ static void ipi_test(int ap_cmd, uint32_t icr, const char *what, int vec)
 	struct tvcpu v[2];
 	struct ap ap = { .v = &v[1], .cmd = ap_cmd, .port = 0x41 };
 	pthread_t t;
+	int i;
 
 	new_apic_vm(&vm, v, 2);
 	start(&v[1], ap_cmd);
 	pthread_create(&t, NULL, ap_thread, &ap);
 	while (!ap.on)
 		usleep(1000);
-	usleep(20000);			/* into HLT, or spinning */
+	/* Into HLT (the module counts the exit), or spinning. */
+	for (i = 0; i < 5000; i++) {
+		if (ap_cmd == CMD_WAIT && vm_stat(&vm, HWVIRT_STAT_EXIT_HLT))
+			break;
+		usleep(1000);
+		if (ap_cmd != CMD_WAIT && i == 20)
+			break;
+	}
 	start(&v[0], CMD_IPI);
 	SET_REG(&v[0], rsi, icr);
 	SET_REG(&v[0], rdx, 1U << 24);
