@@ -158,7 +158,7 @@ static void test_smp_lapic(void)
 
     g.serial = g_build_filename(dir, "serial.log", NULL);
     g.qts = qtest_initf("-accel hwvirt -smp 4 -m 256 -kernel %s -initrd %s "
-                        "-append 'console=ttyS0 quiet hold' "
+                        "-append 'console=ttyS0 loglevel=4 hold' "
                         "-serial file:%s", kernel, initrd, g.serial);
 
     g_assert_true(wait_markers(&g, 1, 240));
@@ -176,6 +176,13 @@ static void test_smp_lapic(void)
 
     qtest_qmp_assert_success(g.qts, "{ 'execute': 'system_reset' }");
     g_assert_true(wait_markers(&g, 2, 240));
+    if (count_text(g.serial, "cpus=4") != 2) {
+        g_autofree char *text = NULL;
+
+        g_file_get_contents(g.serial, &text, NULL, NULL);
+        g_test_message("the console after the reset:\n%s",
+                       text ? text : "(none)");
+    }
     g_assert_cmpint(count_text(g.serial, "cpus=4"), ==, 2);
 
     qtest_qmp_assert_success(g.qts, "{ 'execute': 'quit' }");
