@@ -243,12 +243,17 @@ static int classify_onebyte(struct hw_insn *insn, u8 op, enum hw_cpu_mode mode)
 		insn->op = HW_OP_OUT;
 		insn->port_in_dx = true;
 		return op == 0xee ? F_BYTE : 0;
-	case 0xf6:		/* group 3 Eb: TEST Ib (/0, /1) */
+	case 0xf6:		/* group 3 Eb: TEST Ib (/0, /1), NOT, NEG */
 		insn->op = HW_OP_TEST;
 		return F_MODRM | F_BYTE | F_IMM8;
-	case 0xf7:		/* group 3 Ev: TEST Iz (/0, /1) */
+	case 0xf7:		/* group 3 Ev: TEST Iz (/0, /1), NOT, NEG */
 		insn->op = HW_OP_TEST;
 		return F_MODRM | F_IMMZ;
+	case 0xfe:		/* group 4 Eb: INC, DEC */
+	case 0xff:		/* group 5 Ev: INC, DEC (CALL, JMP, PUSH: not ours) */
+		insn->op = HW_OP_UNARY;
+		insn->mem_is_dst = true;
+		return F_MODRM | (op == 0xfe ? F_BYTE : 0);
 	}
 	return -1;
 }
@@ -276,6 +281,28 @@ static int classify_twobyte(struct hw_insn *insn, u8 op)
 	case 0xbe: case 0xbf:	/* MOVSX Gv, Eb/Ew */
 		insn->op = HW_OP_MOVSX;
 		insn->src_size = op == 0xbe ? 1 : 2;
+		return F_MODRM;
+	case 0xb0: case 0xb1:	/* CMPXCHG Eb,Gb / Ev,Gv */
+		insn->op = HW_OP_CMPXCHG;
+		insn->mem_is_dst = true;
+		return F_MODRM | (op == 0xb0 ? F_BYTE : 0);
+	case 0xc0: case 0xc1:	/* XADD Eb,Gb / Ev,Gv */
+		insn->op = HW_OP_XADD;
+		insn->mem_is_dst = true;
+		return F_MODRM | (op == 0xc0 ? F_BYTE : 0);
+	case 0xa3: case 0xab:	/* BT, BTS Ev,Gv */
+	case 0xb3: case 0xbb:	/* BTR, BTC Ev,Gv */
+		insn->op = HW_OP_BITOP;
+		insn->bitop = op == 0xa3 ? HW_BIT_TEST : op == 0xab ? HW_BIT_SET :
+			      op == 0xb3 ? HW_BIT_RESET : HW_BIT_COMPLEMENT;
+		insn->mem_is_dst = op != 0xa3;
+		return F_MODRM;
+	case 0xba:		/* group 8 Ev,Ib: BT, BTS, BTR, BTC (/4-/7) */
+		insn->op = HW_OP_BITOP;
+		return F_MODRM | F_IMM8;
+	case 0xc7:		/* group 9: CMPXCHG8B/16B (/1) */
+		insn->op = HW_OP_CMPXCHG8B;
+		insn->mem_is_dst = true;
 		return F_MODRM;
 	}
 	return -1;
@@ -372,7 +399,19 @@ prefixes_done:
 		insn->opcode = 0x0f00 | b;
 		if (b == 0x0b)		/* UD2 */
 			return -HW_E_INVALID;
-		flags = classify_twobyte(insn, b);
+		if (b == 0x38) {
+			/* The three-byte map 0F 38: INVPCID only. */
+			if (i >= len)
+				return -HW_E_TRUNCATED;
+			b = buf[i++];
+			insn->opcode = HW_OPCODE_0F38(b);
+			if (b != 0x82 || !opsize_prefix)
+				return -HW_E_UNSUPPORTED;
+			insn->op = HW_OP_PLAIN;
+			flags = F_MODRM;
+		} else {
+			flags = classify_twobyte(insn, b);
+		}
 	} else {
 		insn->opcode = b;
 		flags = classify_onebyte(insn, b, mode);
@@ -391,6 +430,10 @@ prefixes_done:
 		if (r)
 			return r;
 		insn->reg_operand = insn->reg;
+		/* Group 3: only TEST (/0, /1) has an immediate. */
+		if ((insn->opcode == 0xf6 || insn->opcode == 0xf7) &&
+		    (insn->reg & 7) > 1)
+			flags &= ~(F_IMM8 | F_IMMZ);
 	}
 
 	if (flags & F_MOFFS) {
@@ -431,10 +474,41 @@ prefixes_done:
 			return -HW_E_INVALID;
 		break;
 	case HW_OP_TEST:
-		/* Group 3: /0 and /1 are TEST imm; the others are not ours. */
+		/* Group 3: /0 and /1 TEST imm, /2 NOT, /3 NEG; MUL/DIV not ours. */
 		if ((insn->opcode == 0xf6 || insn->opcode == 0xf7) &&
-		    (insn->reg & 7) > 1)
+		    ((insn->reg & 7) == 2 || (insn->reg & 7) == 3)) {
+			insn->op = HW_OP_UNARY;
+			insn->unary = (insn->reg & 7) == 2 ? HW_UNARY_NOT :
+							     HW_UNARY_NEG;
+			insn->mem_is_dst = true;
+		} else if ((insn->opcode == 0xf6 || insn->opcode == 0xf7) &&
+			   (insn->reg & 7) > 1) {
 			return -HW_E_UNSUPPORTED;
+		}
+		break;
+	case HW_OP_UNARY:
+		/* Groups 4 and 5: /0 INC, /1 DEC; the rest is not ours. */
+		if ((insn->reg & 7) > 1)
+			return -HW_E_UNSUPPORTED;
+		insn->unary = (insn->reg & 7) ? HW_UNARY_DEC : HW_UNARY_INC;
+		break;
+	case HW_OP_BITOP:
+		if (insn->opcode == 0x0fba) {
+			if ((insn->reg & 7) < 4)
+				return -HW_E_INVALID;
+			insn->bitop = (insn->reg & 7) - 4;
+			insn->mem_is_dst = insn->bitop != HW_BIT_TEST;
+		}
+		if (insn->opsize == 1)
+			return -HW_E_INVALID;
+		break;
+	case HW_OP_CMPXCHG8B:
+		/* /1 with a memory operand; RDRAND and friends are not ours. */
+		if ((insn->reg & 7) != 1)
+			return -HW_E_UNSUPPORTED;
+		if (!insn->has_mem)
+			return -HW_E_INVALID;
+		insn->opsize = (insn->rex & 0x8) ? 16 : 8;
 		break;
 	case HW_OP_STOS:
 	case HW_OP_MOVS:
@@ -471,7 +545,12 @@ prefixes_done:
 				 insn->reg_operand >= 4 && insn->reg_operand < 8 &&
 				 (flags & F_MODRM);
 	if (insn->lock && !(insn->has_mem && insn->mem_is_dst &&
-			    (insn->op == HW_OP_ALU || insn->op == HW_OP_XCHG)))
+			    (insn->op == HW_OP_ALU || insn->op == HW_OP_XCHG ||
+			     insn->op == HW_OP_CMPXCHG ||
+			     insn->op == HW_OP_CMPXCHG8B ||
+			     insn->op == HW_OP_XADD || insn->op == HW_OP_BITOP ||
+			     insn->op == HW_OP_UNARY) &&
+			    !(insn->op == HW_OP_ALU && insn->alu == HW_ALU_CMP)))
 		return -HW_E_INVALID;
 	return 0;
 }
@@ -605,4 +684,53 @@ u64 hw_alu(enum hw_alu alu, unsigned int size, u64 dst, u64 src,
 void hw_test_flags(unsigned int size, u64 dst, u64 src, u64 *rflags)
 {
 	hw_alu(HW_ALU_AND, size, dst, src, rflags);
+}
+
+u64 hw_bitop(enum hw_bitop op, unsigned int size, u64 val, u64 bit,
+	     u64 *rflags)
+{
+	u64 mask = 1ULL << (bit & (8 * size - 1));
+
+	*rflags &= ~HW_FLAG_CF;
+	if (val & mask)
+		*rflags |= HW_FLAG_CF;
+	switch (op) {
+	case HW_BIT_SET:
+		return val | mask;
+	case HW_BIT_RESET:
+		return val & ~mask;
+	case HW_BIT_COMPLEMENT:
+		return val ^ mask;
+	default:
+		return val;
+	}
+}
+
+s64 hw_bitop_displacement(u64 offset, unsigned int size)
+{
+	s64 bits = (s64)hw_sign_extend(offset, size);
+	int shift = size == 2 ? 4 : size == 4 ? 5 : 6;
+
+	return (bits >> shift) * (s64)size;
+}
+
+u64 hw_unary(enum hw_unary op, unsigned int size, u64 val, u64 *rflags)
+{
+	u64 cf = *rflags & HW_FLAG_CF, res;
+
+	switch (op) {
+	case HW_UNARY_INC:
+		res = hw_alu(HW_ALU_ADD, size, val, 1, rflags);
+		*rflags = (*rflags & ~HW_FLAG_CF) | cf;
+		return res;
+	case HW_UNARY_DEC:
+		res = hw_alu(HW_ALU_SUB, size, val, 1, rflags);
+		*rflags = (*rflags & ~HW_FLAG_CF) | cf;
+		return res;
+	case HW_UNARY_NEG:
+		/* CF = (val != 0); the rest as 0 - val. */
+		return hw_alu(HW_ALU_SUB, size, 0, val, rflags);
+	default:
+		return ~val & size_mask(size);
+	}
 }

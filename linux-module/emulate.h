@@ -78,6 +78,21 @@ enum hw_insn_op {
 	HW_OP_IN,		/* port I/O, not string */
 	HW_OP_OUT,
 	HW_OP_PLAIN,		/* no operands we emulate: CPUID, HLT, ... */
+	HW_OP_CMPXCHG,		/* mem ?= rAX: mem <- reg, else rAX <- mem */
+	HW_OP_CMPXCHG8B,	/* mem64 ?= EDX:EAX: mem <- ECX:EBX */
+	HW_OP_XADD,		/* mem, reg <- mem + reg, mem */
+	HW_OP_BITOP,		/* BT/BTS/BTR/BTC mem; bitop below */
+	HW_OP_UNARY,		/* INC/DEC/NOT/NEG mem; unary below */
+};
+
+/* hw_insn.bitop */
+enum hw_bitop {
+	HW_BIT_TEST, HW_BIT_SET, HW_BIT_RESET, HW_BIT_COMPLEMENT,
+};
+
+/* hw_insn.unary */
+enum hw_unary {
+	HW_UNARY_INC, HW_UNARY_DEC, HW_UNARY_NOT, HW_UNARY_NEG,
 };
 
 /* hw_insn.alu */
@@ -95,7 +110,7 @@ struct hw_insn {
 	bool lock;
 	s8 seg_override;	/* enum hw_seg, or -1 */
 	u8 rex;			/* the REX prefix, or 0 */
-	u16 opcode;		/* one byte, or 0x0f00 | the second */
+	u16 opcode;		/* one byte, 0x0f00 | the second, HW_OPCODE_0F38 */
 
 	bool has_modrm;
 	u8 mod, reg, rm;	/* ModRM fields, REX-extended */
@@ -114,6 +129,8 @@ struct hw_insn {
 
 	enum hw_insn_op op;
 	enum hw_alu alu;
+	enum hw_bitop bitop;
+	enum hw_unary unary;
 	u8 reg_operand;		/* the register operand, enum hw_reg */
 	bool reg_is_high_byte;	/* AH/CH/DH/BH (no REX, byte operand) */
 	u8 src_size;		/* MOVZX/MOVSX: size read from memory */
@@ -121,6 +138,9 @@ struct hw_insn {
 	u16 port;		/* IN/OUT with an immediate port */
 	bool port_in_dx;
 };
+
+/* hw_insn.opcode of the three-byte map 0F 38 xx (INVPCID: 66 0F 38 82). */
+#define HW_OPCODE_0F38(b)	(0x3800 | (b))
 
 /* hw_decode() errors */
 #define HW_E_TRUNCATED		1	/* needs more bytes than given */
@@ -157,5 +177,21 @@ u64 hw_alu(enum hw_alu alu, unsigned int size, u64 dst, u64 src,
 
 /* Flags of dst & src (TEST). */
 void hw_test_flags(unsigned int size, u64 dst, u64 src, u64 *rflags);
+
+/*
+ * BT/BTS/BTR/BTC of bit (taken modulo the operand's bits) in val: the new
+ * value, CF set to the old bit.
+ */
+u64 hw_bitop(enum hw_bitop op, unsigned int size, u64 val, u64 bit,
+	     u64 *rflags);
+
+/* INC/DEC/NOT/NEG of val; INC and DEC leave CF, NOT leaves every flag. */
+u64 hw_unary(enum hw_unary op, unsigned int size, u64 val, u64 *rflags);
+
+/*
+ * The memory operand's displacement of a BT-family instruction whose bit
+ * offset is a register: (offset >> log2(bits)) operand-sized units, signed.
+ */
+s64 hw_bitop_displacement(u64 offset, unsigned int size);
 
 #endif /* HWVIRT_EMULATE_H */

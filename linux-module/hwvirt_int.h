@@ -48,11 +48,25 @@ struct hwvirt_vcpu;
  */
 struct hwvirt_slot {
 	u32 id;				/* the userspace slot number */
-	u32 flags;			/* HWVIRT_MEM_* */
+	u32 flags;			/* HWVIRT_MEM_*, HWVIRT_SLOT_INVALID */
 	u64 base_gfn;
 	u64 npages;
 	unsigned long hva;		/* userspace address of base_gfn */
+	/*
+	 * Shadow MMU: per gfn of the slot, the reverse map of the shadow
+	 * entries that map it (a pte_list, shadow.c), under mmu_lock.
+	 * Allocated with the slot, shared by the copies a move or a flags
+	 * change makes, freed when the slot is deleted.  NULL with TDP.
+	 */
+	unsigned long *rmap;
 };
+
+/*
+ * A slot on its way out (deleted, moved, made read-only): its memory may
+ * still be read and written, but no fault maps it while the MMU zaps what
+ * it mapped.  Never set by userspace (HWVIRT_MEM_* are the low bits).
+ */
+#define HWVIRT_SLOT_INVALID		(1U << 31)
 
 struct hwvirt_slots {
 	int nr;				/* used entries, sorted by base_gfn */
@@ -84,6 +98,84 @@ struct hwvirt_tdp {
 };
 
 /* ------------------------------------------------------------------------
+ * The shadow MMU (shadow.c): shadow pages of one VM, under vm->mmu_lock
+ */
+
+struct hwvirt_sp;
+
+struct hwvirt_shadow {
+	/*
+	 * Every valid shadow page, hashed by the gfn it shadows (or, for a
+	 * direct one, the first gfn it maps); a zapped root in use stays
+	 * out of the hash until its last user drops it.  2^HWVIRT_SHADOW_
+	 * HASH_BITS buckets, allocated with the VM.
+	 */
+	struct hlist_head *hash;
+	/* Every shadow page, most recently used first (reclaim takes the last). */
+	struct list_head active;
+	/* The unsync shadow pages (their guest tables are writable). */
+	struct list_head unsync;
+	unsigned long nr_unsync;
+	unsigned long nr_pages;		/* shadow pages allocated */
+	unsigned long max_pages;	/* the limit; see shadow_max_pages() */
+	u64 guest_pages;		/* in the memory slots, for the default limit */
+	u64 nr_mapped;			/* leaf entries present */
+
+	/* Counters (HWVIRT_STAT_SHADOW_*), under mmu_lock. */
+	u64 created;			/* shadow pages made */
+	u64 roots_reused;		/* CR3 loads that found their root */
+	u64 write_protects;		/* guest pages write-protected */
+	u64 unshadows;			/* pages unshadowed (floods, emulation) */
+	u64 zapped;			/* shadow pages zapped */
+	u64 reclaimed;			/* ...of them to stay below the limit */
+	u64 unsyncs;			/* shadow pages let go out of sync */
+	u64 syncs;			/* ...and brought back in step */
+	/* For debugfs: emulated writes by the level of the page written. */
+	u64 writes_by_level[6];
+	u64 writes_to_roots;
+	u64 flood_zaps;
+};
+
+/* Objects a vCPU allocates before taking the MMU lock. */
+struct hwvirt_mmu_cache {
+	int nr;
+	void *obj[HWVIRT_SHADOW_CACHE_PAGES];
+};
+
+/* A root of a recent address space, kept for when the guest comes back. */
+struct hwvirt_shadow_root {
+	u64 gfn;			/* of the guest's top table */
+	u32 role;			/* the root's role word */
+	struct hwvirt_sp *sp;		/* holds a root_count */
+};
+
+/* A vCPU's part of the shadow MMU: its roots and allocation caches. */
+struct hwvirt_vcpu_mmu {
+	/*
+	 * The roots the CPU walks, loaded before entry (hwvirt_shadow_root)
+	 * and dropped when the guest's paging mode or CR3 changes, or when
+	 * a root is zapped (HWVIRT_REQ_MMU_RELOAD).  Long mode: root, whose
+	 * table the CPU's CR3 points to.  Otherwise the CPU runs PAE paging
+	 * from pae_root (a page below 4 GiB, as a PAE CR3 must be), whose
+	 * four entries point to pae_roots[].  Each root holds a root_count.
+	 */
+	bool loaded;
+	u64 hw_cr3;
+	struct hwvirt_sp *root;
+	struct hwvirt_sp *pae_roots[4];
+	u64 *pae_root;
+	struct hwvirt_shadow_root prev[HWVIRT_SHADOW_PREV_ROOTS];
+
+	struct hwvirt_mmu_cache pages, sps, descs;
+
+	int maxphyaddr;			/* the guest's, as the roots were loaded */
+
+	/* The last write the emulator failed on: unshadowed once, then an error. */
+	u64 retry_rip;
+	u64 retry_gfn;
+};
+
+/* ------------------------------------------------------------------------
  * VM
  */
 
@@ -111,7 +203,8 @@ struct hwvirt_vm {
 	spinlock_t mmu_lock;
 	unsigned long mmu_invalidate_seq;
 	long mmu_invalidate_in_progress;
-	struct hwvirt_tdp tdp;
+	struct hwvirt_tdp tdp;		/* mmu_mode HWVIRT_MMU_TDP */
+	struct hwvirt_shadow shadow;	/* mmu_mode HWVIRT_MMU_SHADOW */
 	struct mmu_notifier mmu_notifier;
 
 	/* vCPUs: created under lock, never removed before the VM dies. */
@@ -135,6 +228,7 @@ struct hwvirt_vm {
 #define HWVIRT_REQ_TLB_FLUSH		0	/* the TDP changed: flush */
 #define HWVIRT_REQ_EVENT		1	/* an interrupt or event came */
 #define HWVIRT_REQ_EOI_EXIT		2	/* report apic->eoi_vector */
+#define HWVIRT_REQ_MMU_RELOAD		3	/* a shadow root was zapped */
 
 /* vcpu->mode: where the vCPU thread is, for remote kicks. */
 #define HWVIRT_OUTSIDE_GUEST		0
@@ -207,6 +301,8 @@ struct hwvirt_vcpu {
 	u64 rflags;
 	u64 cr2;
 	u64 cr8;			/* the TPR, 4 bits */
+	u64 pdptes[4];			/* PAE, shadow MMU: loaded with CR3 */
+	struct hwvirt_vcpu_mmu mmu;	/* shadow MMU only */
 	u64 xcr0;
 	u64 apic_base;
 	u64 tsc_aux;
@@ -337,11 +433,15 @@ struct hwvirt_backend {
 			    struct hwvirt_segment *s);
 	void (*set_segment)(struct hwvirt_vcpu *vcpu, int seg,
 			    const struct hwvirt_segment *s);
+	/* CR0, CR2, CR3, CR4, CR8 as the guest sees them. */
 	u64 (*get_cr)(struct hwvirt_vcpu *vcpu, int cr);
 	/*
-	 * Load a CR4 value hwvirt_set_cr4() checked, flushing the guest's
-	 * TLB when the change requires it.
+	 * Load a value hwvirt_set_cr0/3/4() checked.  set_cr0 also updates
+	 * EFER.LMA as paging goes on or off with EFER.LME.  Only the shadow
+	 * MMU intercepts CR0 and CR3 writes; CR4 writes always exit.
 	 */
+	void (*set_cr0)(struct hwvirt_vcpu *vcpu, u64 cr0);
+	void (*set_cr3)(struct hwvirt_vcpu *vcpu, u64 cr3);
 	void (*set_cr4)(struct hwvirt_vcpu *vcpu, u64 cr4);
 	u64 (*get_efer)(struct hwvirt_vcpu *vcpu);
 	int (*get_cpl)(struct hwvirt_vcpu *vcpu);

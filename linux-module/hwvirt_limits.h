@@ -6,7 +6,7 @@
 #define HWVIRT_LIMITS_H
 
 /* Module version; dkms.conf's PACKAGE_VERSION must match. */
-#define HWVIRT_VERSION			"0.3.0"
+#define HWVIRT_VERSION			"0.4.0"
 
 /* Room for the backend's one-line description (hwvirt_info.backend_desc). */
 #define HWVIRT_DESC_LEN			160
@@ -42,6 +42,33 @@
  * of the deepest TDP table (every level below the root).
  */
 #define HWVIRT_MMU_CACHE_PAGES		(HWVIRT_TDP_MAX_LEVELS - 1)
+
+/*
+ * The shadow MMU (shadow.c).  Objects a vCPU keeps ready before taking
+ * the MMU lock: enough for one fault (a shadow page per level below the
+ * root, each with its table and, at the last level, its gfn array; a
+ * reverse-map block per link) or for loading four PAE roots.
+ */
+#define HWVIRT_SHADOW_CACHE_PAGES	10
+#define HWVIRT_SHADOW_CACHE_SPS		5
+#define HWVIRT_SHADOW_CACHE_DESCS	8
+/* Shadow pages hashed by gfn: 2^bits buckets per VM. */
+#define HWVIRT_SHADOW_HASH_BITS		10
+/* Roots of recent address spaces each vCPU keeps (besides its current). */
+#define HWVIRT_SHADOW_PREV_ROOTS	3
+/*
+ * Shadow pages per VM, unless the shadow_pages module parameter says:
+ * this many per thousand guest pages, at least the minimum (KVM's
+ * default is 20 per mille as well).
+ */
+#define HWVIRT_SHADOW_PAGES_PER_MILLE	20
+#define HWVIRT_SHADOW_MIN_PAGES		64
+/*
+ * A shadowed guest page table written this many times without being
+ * walked in between is taken for a page that is no longer a page table:
+ * its shadow pages go (write-flood detection).
+ */
+#define HWVIRT_SHADOW_FLOOD_WRITES	3
 
 /*
  * The shortest period of the in-kernel APIC's periodic timer: a guest

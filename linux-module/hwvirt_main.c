@@ -25,6 +25,7 @@
 
 #include <uapi/linux/hwvirt.h>
 
+#include "mmu.h"
 #include "x86.h"
 
 /* Tried in this order; the first whose probe succeeds runs everything. */
@@ -114,8 +115,12 @@ static int hwvirt_get_info(void __user *argp)
 	struct hwvirt_info info = {
 		.api_version = HWVIRT_API_VERSION,
 		.backend = hwvirt_backend->abi_backend,
-		.caps = HWVIRT_CAP_TDP | HWVIRT_CAP_LAPIC |
-			(hwvirt_supported_xcr0 ? HWVIRT_CAP_XSAVE : 0),
+		.caps = HWVIRT_CAP_LAPIC |
+			(hwvirt_supported_xcr0 ? HWVIRT_CAP_XSAVE : 0) |
+			(hwvirt_backend->mmu_modes() & (1U << HWVIRT_MMU_TDP) ?
+			 HWVIRT_CAP_TDP : 0) |
+			(hwvirt_backend->mmu_modes() & (1U << HWVIRT_MMU_SHADOW) ?
+			 HWVIRT_CAP_SHADOW_MMU : 0),
 		.mmu_modes = hwvirt_backend->mmu_modes(),
 		.max_vcpus = HWVIRT_MAX_VCPUS,
 		.max_memslots = HWVIRT_MAX_MEMSLOTS,
@@ -268,6 +273,7 @@ static int __init hwvirt_init(void)
 		goto out_cpuhp;
 	}
 	hwvirt_debugfs_root = debugfs_create_dir("hwvirt", NULL);
+	hwvirt_mmu_debugfs_init(hwvirt_debugfs_root);
 	pr_info("version %s, API %d: %s; enabled on %u CPUs, /dev/hwvirt ready\n",
 		HWVIRT_VERSION, HWVIRT_API_VERSION, hwvirt_desc,
 		num_online_cpus());

@@ -4,8 +4,9 @@
  *
  * The slots of a VM are an array sorted by guest-physical address,
  * replaced whole on every change (readers use SRCU: the fault path may
- * sleep in get_user_pages).  After a slot is deleted, moved or made
- * read-only, the TDP MMU zaps what it mapped for it.
+ * sleep in get_user_pages).  A slot that is deleted, moved or made
+ * read-only is first published invalid, while the MMU zaps what it
+ * mapped for it (see mmu.h).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -16,6 +17,7 @@
 #include <linux/sort.h>
 #include <linux/uaccess.h>
 
+#include "mmu.h"
 #include "x86.h"
 
 const struct hwvirt_slot *hwvirt_slot_find(struct hwvirt_slots *slots, u64 gfn)
@@ -78,10 +80,9 @@ static int slot_cmp(const void *a, const void *b)
 int hwvirt_set_memslot(struct hwvirt_vm *vm, const struct hwvirt_memslot *req)
 {
 	struct hwvirt_slots *old, *new;
-	struct hwvirt_slot *cur, *s;
+	struct hwvirt_slot *cur, *s, gone = { 0 };
 	u64 base_gfn = req->guest_phys_addr >> PAGE_SHIFT;
 	u64 npages = req->memory_size >> PAGE_SHIFT;
-	u64 zap_start = 0, zap_end = 0;
 	int i, r = 0;
 
 	if (req->slot >= HWVIRT_MAX_MEMSLOTS ||
@@ -146,43 +147,69 @@ int hwvirt_set_memslot(struct hwvirt_vm *vm, const struct hwvirt_memslot *req)
 		goto out;
 	}
 	cur = slot_by_id(new, req->slot);
-	if (cur) {
+	if (cur && (!req->memory_size || cur->base_gfn != base_gfn ||
+		    ((req->flags & HWVIRT_MEM_READONLY) &&
+		     !(cur->flags & HWVIRT_MEM_READONLY)))) {
 		/*
-		 * Delete, move, or flags: what was mapped for the old slot
-		 * goes (read-only to writable needs no zap).
+		 * Delete, move, or now read-only: what was mapped for the
+		 * old slot goes.  First the slot is published invalid, so
+		 * that no fault maps it again while the MMU zaps it (the
+		 * shadow MMU finds its reverse maps there meanwhile).
 		 */
-		if (!req->memory_size || cur->base_gfn != base_gfn ||
-		    (req->flags & HWVIRT_MEM_READONLY)) {
-			zap_start = cur->base_gfn;
-			zap_end = cur->base_gfn + cur->npages;
+		struct hwvirt_slots *mid = kmemdup(old, sizeof(*old),
+						   GFP_KERNEL_ACCOUNT);
+
+		if (!mid) {
+			kfree(new);
+			r = -ENOMEM;
+			goto out;
 		}
-		if (!req->memory_size) {
-			*cur = new->slot[--new->nr];
-		} else {
-			cur->base_gfn = base_gfn;
-			cur->flags = req->flags;
-		}
+		slot_by_id(mid, req->slot)->flags |= HWVIRT_SLOT_INVALID;
+		rcu_assign_pointer(vm->slots, mid);
+		synchronize_srcu(&vm->srcu);
+		kfree(old);
+		old = mid;
+		hwvirt_mmu_zap_slot(vm, cur);
+	}
+	if (cur && !req->memory_size) {
+		gone = *cur;
+		*cur = new->slot[--new->nr];
+	} else if (cur) {
+		cur->base_gfn = base_gfn;
+		cur->flags = req->flags;
 	} else {
-		new->slot[new->nr++] = (struct hwvirt_slot) {
+		s = &new->slot[new->nr];
+		*s = (struct hwvirt_slot) {
 			.id = req->slot, .flags = req->flags,
 			.base_gfn = base_gfn, .npages = npages,
 			.hva = req->userspace_addr,
 		};
+		r = hwvirt_mmu_slot_create(vm, s);
+		if (r) {
+			kfree(new);
+			goto out;
+		}
+		new->nr++;
 	}
 	sort(new->slot, new->nr, sizeof(new->slot[0]), slot_cmp, NULL);
 
 	rcu_assign_pointer(vm->slots, new);
 	synchronize_srcu(&vm->srcu);
-	if (zap_end)
-		hwvirt_tdp_zap_gfn_range(vm, zap_start, zap_end);
 	kfree(old);
+	hwvirt_mmu_slot_free(vm, &gone);
 out:
 	mutex_unlock(&vm->lock);
 	return r;
 }
 
+/* At VM destruction, after the MMU's. */
 void hwvirt_slots_free(struct hwvirt_vm *vm)
 {
-	kfree(rcu_dereference_protected(vm->slots, 1));
+	struct hwvirt_slots *slots = rcu_dereference_protected(vm->slots, 1);
+	int i;
+
+	for (i = 0; slots && i < slots->nr; i++)
+		hwvirt_mmu_slot_free(vm, &slots->slot[i]);
+	kfree(slots);
 	RCU_INIT_POINTER(vm->slots, NULL);
 }

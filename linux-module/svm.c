@@ -3,7 +3,11 @@
  * hwvirt: the AMD SVM backend.
  *
  * One VMCB per vCPU.  Nested paging (NPT) translates guest-physical
- * addresses; its tables belong to the VM (tdp.c).  Every port, most MSRs,
+ * addresses; its tables belong to the VM (tdp.c).  Without it (a CPU
+ * with no NPT, or a VM that asks for HWVIRT_MMU_SHADOW) the CPU walks
+ * shadow page tables (shadow.c) under paging of our choice: CR0, CR3, CR4
+ * and EFER as the guest sees them live here, the VMCB holds what the CPU
+ * uses, and #PF, every CR0/CR3/CR4 access and INVPCID exit.  Every port, most MSRs,
  * CPUID, HLT and the SVM instructions are intercepted.  The CPU may lack
  * NRIPS, decode assists, VMCB clean bits and flush-by-ASID (the lab's
  * emulated SVM has none): next RIPs are decoded (x86.c), every VMCB field
@@ -26,6 +30,7 @@
 #include <asm/msr.h>
 #include <asm/processor.h>
 
+#include "mmu.h"
 #include "svm.h"
 #include "x86.h"
 
@@ -70,6 +75,12 @@ struct svm_vcpu {
 	bool flush_pending;		/* flush this guest's TLB at entry */
 	/* DR0-DR3 and the guest's view of them (never loaded). */
 	u64 db[4];
+	/*
+	 * Shadow paging: the guest's CR0, CR3, CR4 and EFER; the VMCB has
+	 * the values the CPU runs with (svm_load_paging()).
+	 */
+	bool shadow;
+	u64 cr0, cr3, cr4, efer;
 };
 
 static struct svm_vcpu *to_svm(struct hwvirt_vcpu *vcpu)
@@ -103,10 +114,8 @@ static int svm_probe(void)
 	svm_caps.revision = eax & 0xff;
 	svm_caps.nr_asids = ebx;
 	svm_caps.features = edx;
-	if (!(edx & SVM_FEAT_NP)) {
-		pr_info("svm: this CPU has no nested paging (NPT), which hwvirt needs for now\n");
-		return -ENODEV;
-	}
+	if (!(edx & SVM_FEAT_NP))
+		pr_info("svm: no nested paging (NPT): guests run with shadow page tables\n");
 	if (svm_caps.nr_asids < 2) {
 		pr_info("svm: this CPU has no ASID for guests\n");
 		return -ENODEV;
@@ -134,8 +143,13 @@ static void svm_describe(char *buf, size_t len)
 	size_t n;
 	int i;
 
-	n = scnprintf(buf, len, "SVM rev %u, %u ASIDs, NPT %d-level",
-		      svm_caps.revision, svm_caps.nr_asids, svm_caps.npt_levels);
+	if (svm_caps.features & SVM_FEAT_NP)
+		n = scnprintf(buf, len, "SVM rev %u, %u ASIDs, NPT %d-level",
+			      svm_caps.revision, svm_caps.nr_asids,
+			      svm_caps.npt_levels);
+	else
+		n = scnprintf(buf, len, "SVM rev %u, %u ASIDs, no NPT",
+			      svm_caps.revision, svm_caps.nr_asids);
 	for (i = 0; i < ARRAY_SIZE(feats); i++)
 		n += scnprintf(buf + n, len - n, ", %s%s",
 			       svm_caps.features & feats[i].bit ? "" : "no ",
@@ -144,7 +158,8 @@ static void svm_describe(char *buf, size_t len)
 
 static u32 svm_mmu_modes(void)
 {
-	return 1U << HWVIRT_MMU_TDP;
+	return (1U << HWVIRT_MMU_SHADOW) |
+	       (svm_caps.features & SVM_FEAT_NP ? 1U << HWVIRT_MMU_TDP : 0);
 }
 
 static int svm_tdp_levels(void)
@@ -317,21 +332,88 @@ static void svm_set_segment(struct hwvirt_vcpu *vcpu, int seg,
 
 static u64 svm_get_cr(struct hwvirt_vcpu *vcpu, int cr)
 {
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
 
 	switch (cr) {
-	case 0: return vmcb->save.cr0;
-	case 2: return vcpu->cr2;
-	case 3: return vmcb->save.cr3;
-	case 4: return vmcb->save.cr4;
-	case 8: return vcpu->cr8;
+	case 0:
+		return svm->shadow ? svm->cr0 : vmcb->save.cr0;
+	case 2:
+		return vcpu->cr2;
+	case 3:
+		return svm->shadow ? svm->cr3 : vmcb->save.cr3;
+	case 4:
+		return svm->shadow ? svm->cr4 : vmcb->save.cr4;
+	case 8:
+		return vcpu->cr8;
 	}
 	return 0;
 }
 
 static u64 svm_get_efer(struct hwvirt_vcpu *vcpu)
 {
-	return to_svm(vcpu)->vmcb->save.efer & ~(u64)SVM_EFER_SVME;
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	if (svm->shadow)
+		return svm->efer;
+	return svm->vmcb->save.efer & ~(u64)SVM_EFER_SVME;
+}
+
+/*
+ * Shadow paging: what the CPU runs with for the guest's CR0, CR4 and
+ * EFER.  Paging is always on (PAE paging while the guest's is off, 32-
+ * bit or PAE: "paged real mode" is fine with SVM), with CR0.WP so that
+ * read-only sptes hold for the supervisor too, and EFER.NXE for the NX
+ * bits of sptes.  Long mode only once the guest is in it.  CR3 is the
+ * shadow root's, set at entry.
+ */
+static void svm_load_paging(struct svm_vcpu *svm)
+{
+	struct vmcb_save *s = &svm->vmcb->save;
+	bool pg = svm->cr0 & HV_CR0_PG, lma = svm->efer & HV_EFER_LMA;
+
+	s->cr0 = svm->cr0 | HV_CR0_PG | HV_CR0_WP;
+	s->cr4 = (svm->cr4 | HV_CR4_PAE) & ~HV_CR4_PCIDE;
+	if (!pg)
+		s->cr4 &= ~(HV_CR4_SMEP | HV_CR4_SMAP | HV_CR4_PKE);
+	if (!lma)
+		s->cr4 &= ~HV_CR4_LA57;
+	s->efer = (svm->efer & ~(HV_EFER_LME | HV_EFER_LMA)) | HV_EFER_NXE |
+		  SVM_EFER_SVME;
+	if (lma)
+		s->efer |= HV_EFER_LME | HV_EFER_LMA;
+}
+
+static void svm_set_cr0(struct hwvirt_vcpu *vcpu, u64 cr0)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 efer = svm_get_efer(vcpu);
+
+	/* Paging on with EFER.LME: long mode; paging off: out of it. */
+	if (efer & HV_EFER_LME) {
+		if (cr0 & HV_CR0_PG)
+			efer |= HV_EFER_LMA;
+		else
+			efer &= ~HV_EFER_LMA;
+	}
+	if (svm->shadow) {
+		svm->cr0 = cr0;
+		svm->efer = efer;
+		svm_load_paging(svm);
+		return;
+	}
+	svm->vmcb->save.cr0 = cr0;
+	svm->vmcb->save.efer = efer | SVM_EFER_SVME;
+}
+
+static void svm_set_cr3(struct hwvirt_vcpu *vcpu, u64 cr3)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	if (svm->shadow)
+		svm->cr3 = cr3;
+	else
+		svm->vmcb->save.cr3 = cr3;
 }
 
 static int svm_get_cpl(struct hwvirt_vcpu *vcpu)
@@ -369,10 +451,10 @@ static void svm_get_sregs(struct hwvirt_vcpu *vcpu, struct hwvirt_sregs *sr)
 	sr->gdt.limit = vmcb->save.gdtr.limit;
 	sr->idt.base = vmcb->save.idtr.base;
 	sr->idt.limit = vmcb->save.idtr.limit;
-	sr->cr0 = vmcb->save.cr0;
+	sr->cr0 = svm_get_cr(vcpu, 0);
 	sr->cr2 = vcpu->cr2;
-	sr->cr3 = vmcb->save.cr3;
-	sr->cr4 = vmcb->save.cr4;
+	sr->cr3 = svm_get_cr(vcpu, 3);
+	sr->cr4 = svm_get_cr(vcpu, 4);
 	sr->cr8 = vcpu->cr8;
 	sr->efer = svm_get_efer(vcpu);
 }
@@ -385,7 +467,8 @@ static void svm_get_sregs(struct hwvirt_vcpu *vcpu, struct hwvirt_sregs *sr)
 static int svm_set_sregs(struct hwvirt_vcpu *vcpu,
 			 const struct hwvirt_sregs *sr)
 {
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
 
 	if ((sr->cr0 & ~CR0_VALID) || (sr->cr4 & ~hwvirt_supported_cr4) ||
 	    (sr->efer & ~EFER_VALID) || (sr->cr8 & ~0xfULL))
@@ -412,13 +495,21 @@ static int svm_set_sregs(struct hwvirt_vcpu *vcpu,
 	vmcb->save.gdtr.limit = sr->gdt.limit;
 	vmcb->save.idtr.base = sr->idt.base;
 	vmcb->save.idtr.limit = sr->idt.limit;
-	vmcb->save.cr0 = sr->cr0;
 	vcpu->cr2 = sr->cr2;
-	vmcb->save.cr3 = sr->cr3;
-	vmcb->save.cr4 = sr->cr4;
 	vcpu->cr8 = sr->cr8;
 	vcpu->run->cr8 = sr->cr8;
-	vmcb->save.efer = sr->efer | SVM_EFER_SVME;
+	if (svm->shadow) {
+		svm->cr0 = sr->cr0;
+		svm->cr3 = sr->cr3;
+		svm->cr4 = sr->cr4;
+		svm->efer = sr->efer;
+		svm_load_paging(svm);
+	} else {
+		vmcb->save.cr0 = sr->cr0;
+		vmcb->save.cr3 = sr->cr3;
+		vmcb->save.cr4 = sr->cr4;
+		vmcb->save.efer = sr->efer | SVM_EFER_SVME;
+	}
 	svm_update_cpl(vmcb, vcpu->rflags);
 	return 0;
 }
@@ -470,7 +561,8 @@ static int svm_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 	u64 *p;
 
 	if (index == MSR_EFER) {
-		u64 old = vmcb->save.efer;
+		struct svm_vcpu *svm = to_svm(vcpu);
+		u64 old = svm_get_efer(vcpu);
 
 		if (data & ~EFER_VALID)
 			return -ENOENT;
@@ -478,11 +570,16 @@ static int svm_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 			/* LMA is the CPU's; LME cannot change with paging on. */
 			data = (data & ~HV_EFER_LMA) |
 			       (old & HV_EFER_LMA);
-			if ((vmcb->save.cr0 & HV_CR0_PG) &&
+			if ((svm_get_cr(vcpu, 0) & HV_CR0_PG) &&
 			    ((data ^ old) & HV_EFER_LME))
 				return -ENOENT;
 		}
-		vmcb->save.efer = data | SVM_EFER_SVME;
+		if (svm->shadow) {
+			svm->efer = data;
+			svm_load_paging(svm);
+		} else {
+			vmcb->save.efer = data | SVM_EFER_SVME;
+		}
 		return 0;
 	}
 	if (index == 0x00000277) {
@@ -545,8 +642,24 @@ static void svm_init_control(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 	c->iopm_base_pa = page_to_phys(svm_iopm);
 	c->msrpm_base_pa = page_to_phys(svm_msrpm);
 	c->int_ctl = SVM_V_INTR_MASKING;
-	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
-	c->nested_cr3 = vcpu->vm->tdp.root_pa;
+	if (vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW) {
+		/*
+		 * Shadow paging: the guest's control registers are ours to
+		 * show, its #PFs ours to look at first, and INVPCID must
+		 * not meet a CPU that has CR4.PCIDE clear.
+		 */
+		c->intercept_cr |= SVM_INTERCEPT_CR_READ(0) |
+				   SVM_INTERCEPT_CR_WRITE(0) |
+				   SVM_INTERCEPT_CR_READ(3) |
+				   SVM_INTERCEPT_CR_WRITE(3) |
+				   SVM_INTERCEPT_CR_READ(4);
+		c->intercept_exceptions |= BIT(HV_VEC_PF);
+		c->intercept3 |= SVM_INTERCEPT_INVLPG;
+		c->intercept5 |= SVM_INTERCEPT5_INVPCID;
+	} else {
+		c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+		c->nested_cr3 = hwvirt_tdp_root(vcpu->vm);
+	}
 }
 
 static void svm_reset_save(struct vmcb *vmcb)
@@ -579,8 +692,17 @@ static void svm_vcpu_reset(struct hwvirt_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 
+	svm->shadow = vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW;
 	svm_init_control(vcpu, svm->vmcb);
 	svm_reset_save(svm->vmcb);
+	if (svm->shadow) {
+		svm->cr0 = svm->vmcb->save.cr0;
+		svm->cr3 = 0;
+		svm->cr4 = 0;
+		svm->efer = 0;
+		svm_load_paging(svm);
+		hwvirt_shadow_reset(vcpu);
+	}
 	memset(svm->db, 0, sizeof(svm->db));
 	vcpu->rip = 0xfff0;
 	vcpu->rflags = HV_RFLAGS_FIXED;
@@ -613,9 +735,36 @@ static void svm_flush_tlb(struct hwvirt_vcpu *vcpu)
 	to_svm(vcpu)->flush_pending = true;
 }
 
+/*
+ * The CPU's TLB entry for gva in the guest's ASID: INVLPGA here if the
+ * ASID is this CPU's current one, else the next entry takes a new ASID
+ * anyway.
+ */
+static void svm_flush_tlb_gva(struct hwvirt_vcpu *vcpu, u64 gva)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	int cpu = get_cpu();
+
+	if (svm->asid_cpu == cpu && svm->asid_generation ==
+	    per_cpu_ptr(&svm_cpus, cpu)->asid_generation)
+		asm volatile("invlpga %0, %1"
+			     : : "a"(gva), "c"(svm->vmcb->control.asid)
+			     : "memory");
+	else
+		svm->flush_pending = true;
+	put_cpu();
+}
+
 static void svm_set_cr4(struct hwvirt_vcpu *vcpu, u64 cr4)
 {
-	to_svm(vcpu)->vmcb->save.cr4 = cr4;
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	if (svm->shadow) {
+		svm->cr4 = cr4;
+		svm_load_paging(svm);
+		return;
+	}
+	svm->vmcb->save.cr4 = cr4;
 }
 
 /* ------------------------------------------------------------------------
@@ -977,22 +1126,144 @@ static int svm_handle_cr8_write(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 	return HWVIRT_RESUME;
 }
 
-/* MOV to CR4: checked against the architecture and the guest's CPUID. */
-static int svm_handle_cr4_write(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+/*
+ * An intercepted access to CR0, CR3 or CR4: MOV to or from CRn, and CLTS,
+ * LMSW (CR0 writes), SMSW (a CR0 read).  With nested paging only CR4
+ * writes exit (to be checked against the guest's CPUID); with shadow
+ * paging all of them, as the CPU's registers are not the guest's.
+ */
+static int svm_handle_cr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 {
+	u64 code = vmcb->control.exit_code;
+	bool write = code >= SVM_EXIT_WRITE_CR0;
+	bool mode64 = hwvirt_cpu_mode(vcpu) == HW_MODE_64;
+	int cr = code & 0xf, gpr, r = 0;
+	struct hw_insn insn = { 0 };
 	unsigned int len;
-	u64 val;
-	int gpr;
+	u64 val, cr0 = svm_get_cr(vcpu, 0);
+	u16 msw;
 
-	if (svm_mov_crdr_gpr(vcpu, vmcb, &gpr, &len))
+	if (svm_mov_crdr_gpr(vcpu, vmcb, &gpr, &len) == 0) {
+		if (!write) {
+			val = svm_get_cr(vcpu, cr);
+			vcpu->regs[gpr] = mode64 ? val : (u32)val;
+			goto done;
+		}
+		val = vcpu->regs[gpr];
+		if (!mode64)
+			val = (u32)val;
+		r = cr == 0 ? hwvirt_set_cr0(vcpu, val) :
+		    cr == 3 ? hwvirt_set_cr3(vcpu, val) :
+			      hwvirt_set_cr4(vcpu, val);
+		goto done;
+	}
+
+	if (hwvirt_decode_at_rip(vcpu, &insn) || cr != 0)
 		return svm_unhandled(vcpu, vmcb);
-	val = vcpu->regs[gpr];
-	if (hwvirt_cpu_mode(vcpu) != HW_MODE_64)
-		val = (u32)val;
-	if (hwvirt_set_cr4(vcpu, val)) {
+	len = insn.len;
+	if (write && insn.opcode == 0x0f06) {
+		/* CLTS */
+		r = hwvirt_set_cr0(vcpu, cr0 & ~HV_CR0_TS);
+	} else if (write && insn.opcode == 0x0f01 && (insn.reg & 7) == 6) {
+		/* LMSW: the low four bits; PE can be set, not cleared. */
+		if (insn.has_mem) {
+			r = hwvirt_insn_mem(vcpu, &insn, &msw, 2, false);
+			if (r > 0)
+				return HWVIRT_RESUME;	/* a #PF */
+			if (r < 0)
+				return svm_unhandled(vcpu, vmcb);
+		} else {
+			msw = vcpu->regs[insn.rm];
+		}
+		r = hwvirt_set_cr0(vcpu, (cr0 & ~0xeULL) | (msw & 0xf));
+	} else if (!write && insn.opcode == 0x0f01 && (insn.reg & 7) == 4) {
+		/* SMSW: to memory, 16 bits; to a register, the operand size. */
+		if (insn.has_mem) {
+			msw = cr0;
+			r = hwvirt_insn_mem(vcpu, &insn, &msw, 2, true);
+			if (r > 0)
+				return HWVIRT_RESUME;
+			if (r < 0)
+				return svm_unhandled(vcpu, vmcb);
+		} else {
+			hw_reg_write(vcpu->regs, insn.rm, insn.opsize, false, cr0);
+		}
+	} else {
+		return svm_unhandled(vcpu, vmcb);
+	}
+done:
+	if (r) {
 		hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
 		return HWVIRT_RESUME;
 	}
+	vcpu->rip += len;
+	vcpu->interrupt_shadow = false;
+	return HWVIRT_RESUME;
+}
+
+/*
+ * INVPCID (shadow paging): after the checks the CPU makes, the shadow
+ * MMU syncs what the guest flushes (one address, or everything).
+ */
+static int svm_handle_invpcid(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	struct { u64 pcid, addr; } desc;
+	struct hw_insn insn;
+	u64 type;
+	int r;
+
+	if (hwvirt_decode_at_rip(vcpu, &insn) ||
+	    insn.opcode != HW_OPCODE_0F38(0x82) || !insn.has_mem)
+		return svm_unhandled(vcpu, vmcb);
+	type = vcpu->regs[insn.reg];
+	if (insn.mode != HW_MODE_64)
+		type = (u32)type;
+	r = hwvirt_insn_mem(vcpu, &insn, &desc, sizeof(desc), false);
+	if (r > 0)
+		return HWVIRT_RESUME;
+	if (r < 0)
+		return svm_unhandled(vcpu, vmcb);
+	if (type > 3 || (type <= 1 && (desc.pcid >> 12)) ||
+	    (type == 0 && !hwvirt_is_canonical(desc.addr)) ||
+	    (type <= 1 && (desc.pcid & 0xfff) &&
+	     !(svm_get_cr(vcpu, 4) & HV_CR4_PCIDE))) {
+		hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
+		return HWVIRT_RESUME;
+	}
+	/* No PCIDs in the CPU: a flush of one PCID flushes them all. */
+	if (type == 0) {
+		hwvirt_shadow_invlpg(vcpu, desc.addr);
+		svm_flush_tlb(vcpu);
+	} else {
+		vcpu->stat[HWVIRT_STAT_INVLPG_EXITS]++;
+		hwvirt_shadow_flush_guest_tlb(vcpu);
+	}
+	vcpu->rip += insn.len;
+	vcpu->interrupt_shadow = false;
+	return HWVIRT_RESUME;
+}
+
+/* INVLPG (shadow paging): the shadow entry back in step, the TLB's gone. */
+static int svm_handle_invlpg(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	struct hw_insn insn;
+	unsigned int len;
+	u64 gva;
+
+	if ((svm_caps.features & SVM_FEAT_DECODE_ASSISTS) &&
+	    (svm_caps.features & SVM_FEAT_NRIPS) && vmcb->control.next_rip) {
+		gva = vmcb->control.exit_info_1;
+		len = vmcb->control.next_rip - vcpu->rip;
+	} else {
+		if (hwvirt_decode_at_rip(vcpu, &insn) ||
+		    insn.opcode != 0x0f01 || (insn.reg & 7) != 7 ||
+		    !insn.has_mem)
+			return svm_unhandled(vcpu, vmcb);
+		gva = hwvirt_insn_linear(vcpu, &insn);
+		len = insn.len;
+	}
+	hwvirt_shadow_invlpg(vcpu, gva);
+	svm_flush_tlb_gva(vcpu, gva);
 	vcpu->rip += len;
 	vcpu->interrupt_shadow = false;
 	return HWVIRT_RESUME;
@@ -1102,8 +1373,20 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 	case SVM_EXIT_RDPMC:
 		hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
 		return HWVIRT_RESUME;
+	case SVM_EXIT_READ_CR0:
+	case SVM_EXIT_READ_CR3:
+	case SVM_EXIT_READ_CR4:
+	case SVM_EXIT_WRITE_CR0:
+	case SVM_EXIT_WRITE_CR3:
 	case SVM_EXIT_WRITE_CR4:
-		return svm_handle_cr4_write(vcpu, vmcb);
+		return svm_handle_cr(vcpu, vmcb);
+	case SVM_EXIT_EXCP_PF:
+		return hwvirt_shadow_page_fault(vcpu, c->exit_info_2,
+						c->exit_info_1);
+	case SVM_EXIT_INVPCID:
+		return svm_handle_invpcid(vcpu, vmcb);
+	case SVM_EXIT_INVLPG:
+		return svm_handle_invlpg(vcpu, vmcb);
 	case SVM_EXIT_WRITE_CR8:
 		return svm_handle_cr8_write(vcpu, vmcb);
 	case 0x20 ... 0x3f:
@@ -1123,6 +1406,11 @@ static int svm_vcpu_run(struct hwvirt_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	int r;
 
+	if (svm->shadow) {
+		r = hwvirt_shadow_root(vcpu, &svm->vmcb->save.cr3);
+		if (r)
+			return r;
+	}
 	svm_inject_events(vcpu, svm->vmcb);
 	r = svm_enter(svm);
 	if (r == -EAGAIN) {
@@ -1156,6 +1444,8 @@ const struct hwvirt_backend hwvirt_svm_backend = {
 	.get_segment	= svm_get_segment,
 	.set_segment	= svm_set_segment,
 	.get_cr		= svm_get_cr,
+	.set_cr0	= svm_set_cr0,
+	.set_cr3	= svm_set_cr3,
 	.set_cr4	= svm_set_cr4,
 	.get_efer	= svm_get_efer,
 	.get_cpl	= svm_get_cpl,

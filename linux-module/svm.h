@@ -76,6 +76,8 @@
 #define SVM_INTERCEPT_MWAIT		BIT(11)
 #define SVM_INTERCEPT_MWAIT_COND	BIT(12)
 #define SVM_INTERCEPT_XSETBV		BIT(13)
+/* intercept5 */
+#define SVM_INTERCEPT5_INVPCID		BIT(2)
 
 /* intercept_cr: reads of CRn in bits 15:0, writes in bits 31:16 */
 #define SVM_INTERCEPT_CR_READ(n)	BIT(n)
@@ -118,10 +120,14 @@
 
 /* Exit codes */
 #define SVM_EXIT_READ_CR0		0x000
+#define SVM_EXIT_READ_CR3		0x003
+#define SVM_EXIT_READ_CR4		0x004
 #define SVM_EXIT_WRITE_CR0		0x010
+#define SVM_EXIT_WRITE_CR3		0x013
 #define SVM_EXIT_WRITE_CR4		0x014
 #define SVM_EXIT_WRITE_CR8		0x018
 #define SVM_EXIT_EXCEPTION_BASE		0x040
+#define SVM_EXIT_EXCP_PF		(SVM_EXIT_EXCEPTION_BASE + 14)
 #define SVM_EXIT_INTR			0x060
 #define SVM_EXIT_NMI			0x061
 #define SVM_EXIT_SMI			0x062
@@ -155,6 +161,7 @@
 #define SVM_EXIT_MWAIT			0x08b
 #define SVM_EXIT_MWAIT_COND		0x08c
 #define SVM_EXIT_XSETBV			0x08d
+#define SVM_EXIT_INVPCID		0x0a2
 #define SVM_EXIT_NPF			0x400
 #define SVM_EXIT_INVALID		((u64)-1)
 

@@ -27,6 +27,7 @@
 #include <linux/srcu.h>
 #include <asm/io.h>
 
+#include "mmu.h"
 #include "x86.h"
 
 #define TDP_P		(1ULL << 0)
@@ -53,6 +54,11 @@ int hwvirt_tdp_init(struct hwvirt_vm *vm)
 	vm->tdp.root_pa = page_to_phys(root);
 	vm->tdp.levels = levels;
 	return 0;
+}
+
+phys_addr_t hwvirt_tdp_root(struct hwvirt_vm *vm)
+{
+	return vm->tdp.root_pa;
 }
 
 /* The first gfn a table of the VM's depth cannot reach. */
@@ -244,6 +250,11 @@ int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write)
 	idx = srcu_read_lock(&vm->srcu);
 	slots = srcu_dereference(vm->slots, &vm->srcu);
 	slot = hwvirt_slot_find(slots, gfn);
+	if (slot && (slot->flags & HWVIRT_SLOT_INVALID)) {
+		/* Going away: the guest faults again once it is gone. */
+		srcu_read_unlock(&vm->srcu, idx);
+		return 0;
+	}
 	if (!slot || (write && (slot->flags & HWVIRT_MEM_READONLY))) {
 		srcu_read_unlock(&vm->srcu, idx);
 		return 1;

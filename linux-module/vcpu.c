@@ -20,6 +20,7 @@
 #include <linux/vmalloc.h>
 #include <asm/msr-index.h>
 
+#include "mmu.h"
 #include "x86.h"
 
 /* ------------------------------------------------------------------------
@@ -105,6 +106,8 @@ static int hwvirt_vcpu_run(struct hwvirt_vcpu *vcpu)
 			r = 0;
 			break;
 		}
+		if (test_and_clear_bit(HWVIRT_REQ_MMU_RELOAD, &vcpu->requests))
+			hwvirt_mmu_reload(vcpu);
 		if (test_and_clear_bit(HWVIRT_REQ_TLB_FLUSH, &vcpu->requests))
 			b->flush_tlb(vcpu);
 		if (test_and_clear_bit(HWVIRT_REQ_EOI_EXIT, &vcpu->requests)) {
@@ -419,6 +422,7 @@ static long hwvirt_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		r = b->set_sregs(vcpu, &u.sregs);
 		if (!r) {
 			hwvirt_apic_cr8_to_tpr(vcpu);
+			hwvirt_paging_changed(vcpu);
 			vcpu->completion = HWVIRT_COMPLETE_NONE;
 		}
 		break;
@@ -594,6 +598,7 @@ void hwvirt_vcpu_init_event(struct hwvirt_vcpu *vcpu)
 
 void hwvirt_vcpu_free(struct hwvirt_vcpu *vcpu)
 {
+	hwvirt_mmu_vcpu_free(vcpu);
 	hwvirt_apic_free(vcpu);
 	hwvirt_backend->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->fpu);
@@ -631,11 +636,18 @@ int hwvirt_vcpu_create(struct hwvirt_vm *vm, unsigned long id)
 		kfree(vcpu);
 		return -ENOMEM;
 	}
-	r = vm->lapic ? hwvirt_apic_create(vcpu) : 0;
+	r = hwvirt_mmu_vcpu_init(vcpu);
+	if (!r && vm->lapic) {
+		r = hwvirt_apic_create(vcpu);
+		if (r)
+			hwvirt_mmu_vcpu_free(vcpu);
+	}
 	if (!r) {
 		r = hwvirt_backend->vcpu_create(vcpu);
-		if (r)
+		if (r) {
 			hwvirt_apic_free(vcpu);
+			hwvirt_mmu_vcpu_free(vcpu);
+		}
 	}
 	if (r) {
 		fpu_free_guest_fpstate(&vcpu->fpu);

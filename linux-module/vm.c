@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "mmu.h"
 #include "x86.h"
 
 static atomic_t hwvirt_vm_ids = ATOMIC_INIT(0);
@@ -46,6 +47,20 @@ static const char *const hwvirt_stat_names[HWVIRT_STAT_NR] = {
 	[HWVIRT_STAT_EOI_EXITS]		= "eoi_exits",
 	[HWVIRT_STAT_MSIS]		= "msis",
 	[HWVIRT_STAT_SMIS]		= "smis",
+	[HWVIRT_STAT_PF_EXITS]		= "pf_exits",
+	[HWVIRT_STAT_GUEST_PFS]		= "guest_pfs",
+	[HWVIRT_STAT_PT_WRITES]		= "pt_writes",
+	[HWVIRT_STAT_CR3_LOADS]		= "cr3_loads",
+	[HWVIRT_STAT_SHADOW_PAGES]	= "shadow_pages",
+	[HWVIRT_STAT_SHADOW_CREATED]	= "shadow_created",
+	[HWVIRT_STAT_ROOTS_REUSED]	= "roots_reused",
+	[HWVIRT_STAT_WRITE_PROTECTS]	= "write_protects",
+	[HWVIRT_STAT_UNSHADOWS]		= "unshadows",
+	[HWVIRT_STAT_SHADOW_ZAPS]	= "shadow_zaps",
+	[HWVIRT_STAT_SHADOW_RECLAIMS]	= "shadow_reclaims",
+	[HWVIRT_STAT_INVLPG_EXITS]	= "invlpg_exits",
+	[HWVIRT_STAT_UNSYNCS]		= "unsyncs",
+	[HWVIRT_STAT_SYNCS]		= "syncs",
 };
 
 /* Sum the vCPUs' counters (racy reads of other threads' counters are fine). */
@@ -63,7 +78,7 @@ static void hwvirt_vm_stats(struct hwvirt_vm *vm, u64 *val)
 		for (j = 0; j < HWVIRT_STAT_NR; j++)
 			val[j] += READ_ONCE(vcpu->stat[j]);
 	}
-	val[HWVIRT_STAT_PAGES_MAPPED] = READ_ONCE(vm->tdp.nr_mapped);
+	hwvirt_mmu_stats(vm, val);
 	val[HWVIRT_STAT_MSIS] = atomic64_read(&vm->msis);
 	val[HWVIRT_STAT_SMIS] = atomic64_read(&vm->smis);
 }
@@ -80,6 +95,13 @@ static int hwvirt_stats_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hwvirt_stats);
+
+static int hwvirt_mmu_debug_show(struct seq_file *m, void *unused)
+{
+	hwvirt_mmu_show(m, m->private);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hwvirt_mmu_debug);
 
 /* ------------------------------------------------------------------------
  * Following the host's mappings
@@ -106,7 +128,7 @@ static void zap_hva_range(struct hwvirt_vm *vm, unsigned long start,
 
 		if (lo >= hi)
 			continue;
-		hwvirt_tdp_zap_gfn_range(vm,
+		hwvirt_mmu_zap_gfn_range(vm,
 			s->base_gfn + ((lo - s->hva) >> PAGE_SHIFT),
 			s->base_gfn + ((hi - s->hva + PAGE_SIZE - 1) >> PAGE_SHIFT));
 	}
@@ -160,10 +182,10 @@ static void hwvirt_vm_destroy(struct kref *ref)
 	debugfs_remove_recursive(vm->debugfs);
 	mmu_notifier_unregister(&vm->mmu_notifier, vm->mm);
 	/*
-	 * The zap in hwvirt_tdp_destroy() posts a TLB flush to every vCPU:
+	 * The zaps in hwvirt_mmu_destroy() post a TLB flush to every vCPU:
 	 * they must still exist (none runs: each vCPU fd held a reference).
 	 */
-	hwvirt_tdp_destroy(vm);
+	hwvirt_mmu_destroy(vm);
 	WARN_ON_ONCE(vm->tdp.nr_mapped);
 	for (i = 0; i < HWVIRT_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
@@ -219,6 +241,15 @@ static long hwvirt_vm_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		atomic64_inc(&vm->msis);
 		return hwvirt_signal_msi(vm, &msi);
+	case HWVIRT_GET_VM_INFO: {
+		struct hwvirt_vm_info info = {
+			.mmu_mode = vm->mmu_mode,
+			.flags = vm->lapic ? HWVIRT_VM_LAPIC : 0,
+		};
+
+		hwvirt_mmu_info(vm, &info);
+		return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+	}
 	}
 	return -ENOTTY;
 }
@@ -249,7 +280,7 @@ int hwvirt_vm_create(const struct hwvirt_vm_config *cfg)
 		return -ENOMEM;
 	kref_init(&vm->ref);
 	vm->id = atomic_inc_return(&hwvirt_vm_ids);
-	vm->mmu_mode = HWVIRT_MMU_TDP;
+	vm->mmu_mode = cfg->mmu_mode ? cfg->mmu_mode : hwvirt_mmu_default_mode();
 	vm->lapic = cfg->flags & HWVIRT_VM_LAPIC;
 	mutex_init(&vm->lock);
 	spin_lock_init(&vm->mmu_lock);
@@ -264,7 +295,7 @@ int hwvirt_vm_create(const struct hwvirt_vm_config *cfg)
 		r = -ENOMEM;
 		goto out_srcu;
 	}
-	r = hwvirt_tdp_init(vm);
+	r = hwvirt_mmu_init(vm);
 	if (r)
 		goto out_slots;
 
@@ -278,6 +309,7 @@ int hwvirt_vm_create(const struct hwvirt_vm_config *cfg)
 	snprintf(name, sizeof(name), "vm%u-%d", vm->id, task_pid_nr(current));
 	vm->debugfs = debugfs_create_dir(name, hwvirt_debugfs_root);
 	debugfs_create_file("stats", 0444, vm->debugfs, vm, &hwvirt_stats_fops);
+	debugfs_create_file("mmu", 0444, vm->debugfs, vm, &hwvirt_mmu_debug_fops);
 
 	fd = anon_inode_getfd("hwvirt-vm", &hwvirt_vm_fops, vm,
 			      O_RDWR | O_CLOEXEC);
@@ -287,7 +319,7 @@ int hwvirt_vm_create(const struct hwvirt_vm_config *cfg)
 
 out_mm:
 	mmdrop(vm->mm);
-	hwvirt_tdp_destroy(vm);
+	hwvirt_mmu_destroy(vm);
 out_slots:
 	hwvirt_slots_free(vm);
 out_srcu:

@@ -21,6 +21,8 @@
 #include <asm/msr.h>
 #include <asm/processor.h>
 
+#include "walk.h"
+#include "mmu.h"
 #include "x86.h"
 
 u64 hwvirt_host_xcr0;
@@ -352,6 +354,36 @@ static u64 cr4_from_cpuid(const struct hwvirt_cpuid_entry *e, u32 n)
 #define CR4_TLB_BITS	(HV_CR4_PGE | HV_CR4_PAE | HV_CR4_PSE | \
 			 HV_CR4_PCIDE | HV_CR4_SMEP | HV_CR4_SMAP | \
 			 HV_CR4_LA57 | HV_CR4_PKE)
+/* ...these change what the guest's page tables mean. */
+#define CR4_PAGING_BITS	(HV_CR4_PAE | HV_CR4_PSE | HV_CR4_SMEP | \
+			 HV_CR4_SMAP | HV_CR4_LA57 | HV_CR4_PKE)
+/* ...and in PAE mode, these load the PDPTEs again. */
+#define CR4_PDPTE_BITS	(HV_CR4_PGE | HV_CR4_PAE | HV_CR4_PSE | \
+			 HV_CR4_SMEP | HV_CR4_SMAP)
+
+static int guest_maxphyaddr(struct hwvirt_vcpu *vcpu);
+
+/*
+ * PAE paging (shadow MMU): load the four PDPTEs at cr3 into the vCPU, as
+ * the CPU does at a CR3 load.  -EINVAL (#GP) if one has reserved bits.
+ */
+static int load_pdptes(struct hwvirt_vcpu *vcpu, u64 cr3)
+{
+	u64 pdptes[4], rsvd;
+	int i;
+
+	if (hwvirt_read_gpa(vcpu->vm, cr3 & 0xffffffe0ULL, pdptes,
+			    sizeof(pdptes)))
+		return -EINVAL;
+	/* Bits 2:1, 8:5, 63 and the address bits the guest has not. */
+	rsvd = 0x1e6ULL | (1ULL << 63) |
+	       (~0ULL << guest_maxphyaddr(vcpu) & ~(1ULL << 63));
+	for (i = 0; i < 4; i++)
+		if ((pdptes[i] & HV_PTE_P) && (pdptes[i] & rsvd))
+			return -EINVAL;
+	memcpy(vcpu->pdptes, pdptes, sizeof(pdptes));
+	return 0;
+}
 
 int hwvirt_set_cr4(struct hwvirt_vcpu *vcpu, u64 cr4)
 {
@@ -370,10 +402,95 @@ int hwvirt_set_cr4(struct hwvirt_vcpu *vcpu, u64 cr4)
 	if ((cr4 & HV_CR4_PCIDE) && !(old & HV_CR4_PCIDE) &&
 	    (!lma || (b->get_cr(vcpu, 3) & 0xfff)))
 		return -EINVAL;
+	/* PAE paging: a change of these loads the PDPTEs (SDM 4.4.1). */
+	if (!lma && (b->get_cr(vcpu, 0) & HV_CR0_PG) && (cr4 & HV_CR4_PAE) &&
+	    ((cr4 ^ old) & CR4_PDPTE_BITS) &&
+	    vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW &&
+	    load_pdptes(vcpu, b->get_cr(vcpu, 3)))
+		return -EINVAL;
 	b->set_cr4(vcpu, cr4);
+	if ((cr4 ^ old) & CR4_PAGING_BITS)
+		hwvirt_shadow_reset(vcpu);
+	else if ((cr4 ^ old) & CR4_TLB_BITS)
+		hwvirt_shadow_flush_guest_tlb(vcpu);
 	if ((cr4 ^ old) & CR4_TLB_BITS)
 		b->flush_tlb(vcpu);
 	return 0;
+}
+
+int hwvirt_set_cr0(struct hwvirt_vcpu *vcpu, u64 cr0)
+{
+	const struct hwvirt_backend *b = hwvirt_backend;
+	u64 old = b->get_cr(vcpu, 0), cr4 = b->get_cr(vcpu, 4);
+	u64 efer = b->get_efer(vcpu);
+	struct hwvirt_segment cs;
+
+	cr0 |= HV_CR0_ET;
+	if ((cr0 >> 32) || (cr0 & ~HV_CR0_VALID))
+		return -EINVAL;
+	if ((cr0 & HV_CR0_NW) && !(cr0 & HV_CR0_CD))
+		return -EINVAL;
+	if ((cr0 & HV_CR0_PG) && !(cr0 & HV_CR0_PE))
+		return -EINVAL;
+	if ((cr0 & HV_CR0_PG) && !(old & HV_CR0_PG)) {
+		if (efer & HV_EFER_LME) {
+			/* Into long mode: from PAE, not from a 64-bit segment. */
+			b->get_segment(vcpu, HW_CS, &cs);
+			if (!(cr4 & HV_CR4_PAE) || cs.l)
+				return -EINVAL;
+		} else if ((cr4 & HV_CR4_PAE) &&
+			   vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW &&
+			   load_pdptes(vcpu, b->get_cr(vcpu, 3))) {
+			return -EINVAL;
+		}
+	}
+	/* Out of long mode only from compatibility mode. */
+	if (!(cr0 & HV_CR0_PG) && (old & HV_CR0_PG) && (efer & HV_EFER_LMA) &&
+	    hwvirt_cpu_mode(vcpu) == HW_MODE_64)
+		return -EINVAL;
+	b->set_cr0(vcpu, cr0);
+	if ((cr0 ^ old) & (HV_CR0_PG | HV_CR0_WP | HV_CR0_PE))
+		hwvirt_shadow_reset(vcpu);
+	if ((cr0 ^ old) & HV_CR0_PG)
+		b->flush_tlb(vcpu);
+	return 0;
+}
+
+int hwvirt_set_cr3(struct hwvirt_vcpu *vcpu, u64 cr3)
+{
+	const struct hwvirt_backend *b = hwvirt_backend;
+	u64 cr4 = b->get_cr(vcpu, 4);
+	bool lma = b->get_efer(vcpu) & HV_EFER_LMA, flush = true;
+
+	if (lma) {
+		if ((cr4 & HV_CR4_PCIDE) && (cr3 & HV_CR3_NOFLUSH)) {
+			flush = false;
+			cr3 &= ~HV_CR3_NOFLUSH;
+		}
+		if (cr3 >> guest_maxphyaddr(vcpu))
+			return -EINVAL;
+	} else {
+		cr3 = (u32)cr3;
+		if ((b->get_cr(vcpu, 0) & HV_CR0_PG) && (cr4 & HV_CR4_PAE) &&
+		    load_pdptes(vcpu, cr3))
+			return -EINVAL;
+	}
+	b->set_cr3(vcpu, cr3);
+	hwvirt_shadow_new_cr3(vcpu, flush);
+	return 0;
+}
+
+void hwvirt_paging_changed(struct hwvirt_vcpu *vcpu)
+{
+	const struct hwvirt_backend *b = hwvirt_backend;
+
+	if (vcpu->vm->mmu_mode != HWVIRT_MMU_SHADOW)
+		return;
+	if ((b->get_cr(vcpu, 0) & HV_CR0_PG) &&
+	    (b->get_cr(vcpu, 4) & HV_CR4_PAE) &&
+	    !(b->get_efer(vcpu) & HV_EFER_LMA))
+		load_pdptes(vcpu, b->get_cr(vcpu, 3));
+	hwvirt_shadow_reset(vcpu);
 }
 
 /* ------------------------------------------------------------------------
@@ -512,6 +629,15 @@ int hwvirt_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 	for (i = 0; i < ARRAY_SIZE(msrs_zero); i++)
 		if (msrs_zero[i] == index)
 			return 0;
+	if (index == MSR_EFER) {
+		u64 old = hwvirt_backend->get_efer(vcpu);
+
+		r = hwvirt_backend->set_msr(vcpu, index, data, from_guest);
+		if (!r && ((old ^ hwvirt_backend->get_efer(vcpu)) &
+			   (HV_EFER_NXE | HV_EFER_LMA | HV_EFER_LME)))
+			hwvirt_paging_changed(vcpu);
+		return r;
+	}
 	return hwvirt_backend->set_msr(vcpu, index, data, from_guest);
 }
 
@@ -582,111 +708,185 @@ int hwvirt_write_gpa(struct hwvirt_vm *vm, u64 gpa, const void *buf,
 	return access_gpa(vm, gpa, (void *)buf, len, true);
 }
 
-#define PTE_P		(1ULL << 0)
-#define PTE_W		(1ULL << 1)
-#define PTE_U		(1ULL << 2)
-#define PTE_PS		(1ULL << 7)
-#define PTE_NX		(1ULL << 63)
-#define PTE_ADDR_MASK	0x000ffffffffff000ULL
+int hwvirt_guest_write_gpa(struct hwvirt_vcpu *vcpu, u64 gpa, const void *buf,
+			   unsigned int len)
+{
+	int r = hwvirt_write_gpa(vcpu->vm, gpa, buf, len);
+
+	if (!r)
+		hwvirt_mmu_guest_wrote(vcpu, gpa, len);
+	return r;
+}
+
+int hwvirt_cmpxchg_gpa(struct hwvirt_vm *vm, u64 gpa, u64 old, u64 new,
+		       unsigned int len)
+{
+	const struct hwvirt_slot *slot;
+	struct hwvirt_slots *slots;
+	unsigned long hva;
+	int idx, r = -1;
+
+	/* One naturally aligned item, within a page. */
+	if ((len != 1 && len != 2 && len != 4 && len != 8) || (gpa & (len - 1)))
+		return -1;
+	idx = srcu_read_lock(&vm->srcu);
+	slots = srcu_dereference(vm->slots, &vm->srcu);
+	slot = hwvirt_slot_find(slots, gpa >> PAGE_SHIFT);
+	if (!slot || (slot->flags & HWVIRT_MEM_READONLY))
+		goto out;
+	hva = slot->hva + (((gpa >> PAGE_SHIFT) - slot->base_gfn) << PAGE_SHIFT) +
+	      offset_in_page(gpa);
+	/* 0 done, 1 it differed, -EFAULT unreachable. */
+	switch (len) {
+	case 8: {
+		u64 cur = old;
+
+		r = __try_cmpxchg_user((u64 __user *)hva, &cur, new, efault8);
+		break;
+	}
+	case 4: {
+		u32 cur = old;
+
+		r = __try_cmpxchg_user((u32 __user *)hva, &cur, (u32)new, efault4);
+		break;
+	}
+	case 2: {
+		u16 cur = old;
+
+		r = __try_cmpxchg_user((u16 __user *)hva, &cur, (u16)new, efault2);
+		break;
+	}
+	default: {
+		u8 cur = old;
+
+		r = __try_cmpxchg_user((u8 __user *)hva, &cur, (u8)new, efault1);
+		break;
+	}
+	}
+	if (r < 0)
+		r = -1;
+out:
+	srcu_read_unlock(&vm->srcu, idx);
+	return r;
+}
+
+/* The walker's view of guest memory: the memory slots. */
+static int walk_read(const struct hw_walk_ctx *ctx, u64 gpa, void *buf,
+		     unsigned int len)
+{
+	struct hwvirt_vcpu *vcpu = ctx->opaque;
+
+	return hwvirt_read_gpa(vcpu->vm, gpa, buf, len) ? -1 : 0;
+}
+
+static int walk_cmpxchg(const struct hw_walk_ctx *ctx, u64 gpa, u64 old,
+			u64 new, unsigned int len)
+{
+	struct hwvirt_vcpu *vcpu = ctx->opaque;
+
+	return hwvirt_cmpxchg_gpa(vcpu->vm, gpa, old, new, len);
+}
+
+static const struct hw_walk_ops walk_ops = {
+	.read = walk_read,
+	.cmpxchg = walk_cmpxchg,
+};
+
+/* The guest's MAXPHYADDR: its CPUID's, else the host's. */
+static int guest_maxphyaddr(struct hwvirt_vcpu *vcpu)
+{
+	const struct hwvirt_cpuid_entry *e = find_cpuid(vcpu, 0x80000008, 0);
+
+	if (e && (e->eax & 0xff) >= 32 && (e->eax & 0xff) <= 52)
+		return e->eax & 0xff;
+	return boot_cpu_data.x86_phys_bits;
+}
+
+void hwvirt_walk_ctx(struct hwvirt_vcpu *vcpu, struct hw_walk_ctx *ctx)
+{
+	const struct hwvirt_backend *b = hwvirt_backend;
+	const struct hwvirt_cpuid_entry *e = find_cpuid(vcpu, 0x80000001, 0);
+	u64 cr0 = b->get_cr(vcpu, 0), cr4 = b->get_cr(vcpu, 4);
+	u64 efer = b->get_efer(vcpu);
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->ops = &walk_ops;
+	ctx->opaque = vcpu;
+	ctx->cr3 = b->get_cr(vcpu, 3);
+	ctx->wp = cr0 & HV_CR0_WP;
+	ctx->nx = efer & HV_EFER_NXE;
+	ctx->pse = cr4 & HV_CR4_PSE;
+	ctx->smep = cr4 & HV_CR4_SMEP;
+	ctx->smap = cr4 & HV_CR4_SMAP;
+	ctx->ac = vcpu->rflags & HV_RFLAGS_AC;
+	ctx->gbpages = e && (e->edx & CPUID_80000001_EDX_GBPAGES);
+	ctx->maxphyaddr = guest_maxphyaddr(vcpu);
+	if (!(cr0 & HV_CR0_PG))
+		ctx->mode = HW_PAGING_OFF;
+	else if (efer & HV_EFER_LMA)
+		ctx->mode = (cr4 & HV_CR4_LA57) ? HW_PAGING_LONG5 :
+						  HW_PAGING_LONG4;
+	else if (cr4 & HV_CR4_PAE)
+		ctx->mode = HW_PAGING_PAE;
+	else
+		ctx->mode = HW_PAGING_32;
+	if (ctx->mode == HW_PAGING_PAE)
+		hwvirt_load_pdptes(vcpu, ctx->cr3, ctx->pdptes);
+}
+
+/*
+ * PAE: the four PDPTEs CR3 points to.  The shadow MMU loads them when
+ * CR3 is (a CPU caches them then); with nested paging the hardware walks
+ * the guest's tables itself, and the emulator reads them as they are.
+ */
+int hwvirt_load_pdptes(struct hwvirt_vcpu *vcpu, u64 cr3, u64 *pdptes)
+{
+	if (vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW) {
+		memcpy(pdptes, vcpu->pdptes, sizeof(vcpu->pdptes));
+		return 0;
+	}
+	if (hwvirt_read_gpa(vcpu->vm, cr3 & 0xffffffe0ULL, pdptes, 32)) {
+		memset(pdptes, 0, 32);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+u32 hwvirt_access_for(struct hwvirt_vcpu *vcpu, u32 access)
+{
+	if (hwvirt_backend->get_cpl(vcpu) == 3)
+		access |= HV_PF_USER;
+	return access;
+}
 
 int hwvirt_gva_to_gpa(struct hwvirt_vcpu *vcpu, u64 gva, u32 access,
 		      u64 *gpa, u32 *pf_error)
 {
-	const struct hwvirt_backend *b = hwvirt_backend;
-	u64 cr0 = b->get_cr(vcpu, 0), cr4 = b->get_cr(vcpu, 4);
-	u64 efer = b->get_efer(vcpu);
-	bool user = access & HV_PF_USER, write = access & HV_PF_WRITE;
-	bool fetch = access & HV_PF_FETCH;
-	bool wp = cr0 & HV_CR0_WP, nxe = efer & HV_EFER_NXE;
-	int levels, level, shift;
-	u64 table, pte = 0;
-	bool writable = true, usable = true, executable = true;
+	struct hw_walk_ctx ctx;
+	struct hw_walk w;
+	int r;
 
-	if (!(cr0 & HV_CR0_PG)) {
-		*gpa = gva & 0xffffffffULL;
-		return 0;
-	}
-
-	if (efer & HV_EFER_LMA) {
-		levels = (cr4 & HV_CR4_LA57) ? 5 : 4;
-		table = b->get_cr(vcpu, 3) & PTE_ADDR_MASK;
-	} else if (cr4 & HV_CR4_PAE) {
-		u64 pdpte;
-
-		gva &= 0xffffffffULL;
-		if (hwvirt_read_gpa(vcpu->vm, (b->get_cr(vcpu, 3) & ~0x1fULL) +
-				   ((gva >> 30) & 3) * 8, &pdpte, 8))
-			return -EFAULT;
-		if (!(pdpte & PTE_P))
-			goto fault_np;
-		levels = 2;
-		table = pdpte & PTE_ADDR_MASK;
-	} else {
-		/* 32-bit paging: 4-byte entries, 10 bits per level. */
-		u32 pde, pte32;
-
-		gva &= 0xffffffffULL;
-		table = b->get_cr(vcpu, 3) & 0xfffff000ULL;
-		if (hwvirt_read_gpa(vcpu->vm, table + (gva >> 22) * 4, &pde, 4))
-			return -EFAULT;
-		if (!(pde & PTE_P))
-			goto fault_np;
-		writable = pde & PTE_W;
-		usable = pde & PTE_U;
-		if ((pde & PTE_PS) && (cr4 & HV_CR4_PSE)) {
-			*gpa = ((u64)(pde & 0xffc00000U) |
-				((u64)(pde & 0x1fe000U) << 19)) |
-			       (gva & 0x3fffff);
-			goto check;
-		}
-		if (hwvirt_read_gpa(vcpu->vm, (pde & 0xfffff000U) +
-				   ((gva >> 12) & 0x3ff) * 4, &pte32, 4))
-			return -EFAULT;
-		if (!(pte32 & PTE_P))
-			goto fault_np;
-		writable &= !!(pte32 & PTE_W);
-		usable &= !!(pte32 & PTE_U);
-		*gpa = (pte32 & 0xfffff000U) | (gva & 0xfff);
-		goto check;
-	}
-
-	for (level = levels; level >= 1; level--) {
-		shift = 12 + 9 * (level - 1);
-		if (hwvirt_read_gpa(vcpu->vm, table + ((gva >> shift) & 511) * 8,
-				   &pte, 8))
-			return -EFAULT;
-		if (!(pte & PTE_P))
-			goto fault_np;
-		writable &= !!(pte & PTE_W);
-		usable &= !!(pte & PTE_U);
-		if (nxe && (pte & PTE_NX))
-			executable = false;
-		if (level > 1 && (pte & PTE_PS)) {
-			u64 mask = (1ULL << shift) - 1;
-
-			*gpa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
-			goto check;
-		}
-		table = pte & PTE_ADDR_MASK;
-	}
-	*gpa = table | (gva & 0xfff);
-
-check:
-	if ((user && !usable) || (write && !writable && (user || wp)) ||
-	    (fetch && !executable)) {
-		*pf_error = HV_PF_PRESENT | access;
+	hwvirt_walk_ctx(vcpu, &ctx);
+	r = hw_walk(&ctx, gva, access, &w);
+	if (r < 0)
+		return -EFAULT;
+	if (r > 0) {
+		*pf_error = w.error;
 		return 1;
 	}
+	*gpa = w.gpa;
 	return 0;
-
-fault_np:
-	*pf_error = access;
-	return 1;
 }
 
 /* ------------------------------------------------------------------------
  * Events
  */
+
+/* #DE, #TS, #NP, #SS, #GP: two of them make a #DF. */
+static bool exception_contributory(u8 vector)
+{
+	return vector == HV_VEC_DE || (vector >= 10 && vector <= 13);
+}
 
 void hwvirt_queue_exception(struct hwvirt_vcpu *vcpu, u8 vector,
 			    bool has_error, u32 error_code)
@@ -694,16 +894,22 @@ void hwvirt_queue_exception(struct hwvirt_vcpu *vcpu, u8 vector,
 	struct hwvirt_event *ex = &vcpu->exception;
 
 	if (ex->pending) {
-		/* An exception while delivering one: a double fault. */
+		/* An exception while delivering one (SDM table 6-5). */
 		if (ex->vector == HV_VEC_DF) {
 			/* Triple fault: userspace resets the machine. */
 			vcpu->triple_fault = true;
 			ex->pending = false;
 			return;
 		}
-		vector = HV_VEC_DF;
-		has_error = true;
-		error_code = 0;
+		if ((exception_contributory(ex->vector) &&
+		     exception_contributory(vector)) ||
+		    (ex->vector == HV_VEC_PF &&
+		     (vector == HV_VEC_PF || exception_contributory(vector)))) {
+			vector = HV_VEC_DF;
+			has_error = true;
+			error_code = 0;
+		}
+		/* Else the two are handled one after the other: the new first. */
 	}
 	ex->pending = true;
 	ex->vector = vector;
@@ -848,7 +1054,9 @@ int hwvirt_internal_error(struct hwvirt_vcpu *vcpu, u32 suberror,
 	/* The instruction bytes, as far as they can be read. */
 	lin = linear_address(vcpu, HW_CS, vcpu->rip, hwvirt_cpu_mode(vcpu));
 	for (n = 0; n < sizeof(insn); n++) {
-		if (hwvirt_gva_to_gpa(vcpu, lin + n, HV_PF_FETCH, &ipa, &err) ||
+		if (hwvirt_gva_to_gpa(vcpu, lin + n,
+				      hwvirt_access_for(vcpu, HV_PF_FETCH),
+				      &ipa, &err) ||
 		    hwvirt_read_gpa(vcpu->vm, ipa, &insn[n], 1))
 			break;
 	}
@@ -872,7 +1080,9 @@ int hwvirt_decode_at_rip(struct hwvirt_vcpu *vcpu, struct hw_insn *insn)
 		u64 gpa;
 		u32 err;
 
-		r = hwvirt_gva_to_gpa(vcpu, lin + n, HV_PF_FETCH, &gpa, &err);
+		r = hwvirt_gva_to_gpa(vcpu, lin + n,
+				      hwvirt_access_for(vcpu, HV_PF_FETCH),
+				      &gpa, &err);
 		if (r || hwvirt_read_gpa(vcpu->vm, gpa, buf + n, chunk))
 			break;
 		n += chunk;
@@ -978,8 +1188,7 @@ static int handle_string_pio(struct hwvirt_vcpu *vcpu, u16 port,
 	if (!count)
 		count = 1;	/* an element across pages: one at a time */
 
-	access = (in ? HV_PF_WRITE : 0) |
-		 (hwvirt_backend->get_cpl(vcpu) == 3 ? HV_PF_USER : 0);
+	access = hwvirt_access_for(vcpu, in ? HV_PF_WRITE : 0);
 	r = hwvirt_gva_to_gpa(vcpu, lin, access, &gpa, &err);
 	if (r < 0)
 		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_MEMORY, 0,
@@ -1018,7 +1227,7 @@ static int complete_string_pio(struct hwvirt_vcpu *vcpu)
 	int reg = insn->op == HW_OP_INS ? HW_RDI : HW_RSI;
 
 	if (insn->op == HW_OP_INS &&
-	    hwvirt_write_gpa(vcpu->vm, vcpu->mmio_read_gpa, pio_data(vcpu),
+	    hwvirt_guest_write_gpa(vcpu, vcpu->mmio_read_gpa, pio_data(vcpu),
 			     bytes))
 		return -EFAULT;
 	add_addr_reg(vcpu, reg, insn->addrsize, delta);
@@ -1103,7 +1312,7 @@ static int emul_read(struct emul *e, u64 gpa, unsigned int size, u64 *val)
 static int emul_write(struct emul *e, u64 gpa, unsigned int size, u64 val)
 {
 	struct hwvirt_run *run = e->vcpu->run;
-	int r = hwvirt_write_gpa(e->vcpu->vm, gpa, &val, size);
+	int r = hwvirt_guest_write_gpa(e->vcpu, gpa, &val, size);
 
 	if (r <= 0)
 		return r ? -EFAULT : 0;
@@ -1118,6 +1327,26 @@ static int emul_write(struct emul *e, u64 gpa, unsigned int size, u64 val)
 	return 1;
 }
 
+/*
+ * The write of a read-modify-write instruction (LOCK'd or not): to RAM,
+ * a compare-and-exchange with what was read, so that another vCPU's
+ * write in between is not lost (-EAGAIN: the guest runs the instruction
+ * again); to MMIO, or unaligned, a plain write.
+ */
+static int emul_rmw_write(struct emul *e, u64 gpa, unsigned int size,
+			  u64 old, u64 new)
+{
+	int r = hwvirt_cmpxchg_gpa(e->vcpu->vm, gpa, old, new, size);
+
+	if (r == 0) {
+		hwvirt_mmu_guest_wrote(e->vcpu, gpa, size);
+		return 0;
+	}
+	if (r > 0)
+		return -EAGAIN;
+	return emul_write(e, gpa, size, new);
+}
+
 /* Translate a string operand; 1 means a #PF was queued. */
 static int emul_string_gpa(struct emul *e, int seg, int reg, bool write,
 			   u64 *gpa)
@@ -1125,8 +1354,7 @@ static int emul_string_gpa(struct emul *e, int seg, int reg, bool write,
 	struct hwvirt_vcpu *vcpu = e->vcpu;
 	u64 off = vcpu->regs[reg] & addr_mask(e->insn->addrsize);
 	u64 lin = linear_address(vcpu, seg, off, e->insn->mode);
-	u32 access = (write ? HV_PF_WRITE : 0) |
-		     (hwvirt_backend->get_cpl(vcpu) == 3 ? HV_PF_USER : 0);
+	u32 access = hwvirt_access_for(vcpu, write ? HV_PF_WRITE : 0);
 	u32 err;
 	int r = hwvirt_gva_to_gpa(vcpu, lin, access, gpa, &err);
 
@@ -1136,10 +1364,16 @@ static int emul_string_gpa(struct emul *e, int seg, int reg, bool write,
 }
 
 /* The register operand of insn (ModRM reg, or rAX for moffs forms). */
+static u64 reg_operand_of(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn,
+			  unsigned int size)
+{
+	return hw_reg_read(vcpu->regs, insn->reg_operand, size,
+			   insn->reg_is_high_byte);
+}
+
 static u64 reg_operand(struct emul *e, unsigned int size)
 {
-	return hw_reg_read(e->vcpu->regs, e->insn->reg_operand, size,
-			   e->insn->reg_is_high_byte);
+	return reg_operand_of(e->vcpu, e->insn, size);
 }
 
 static void set_reg_operand(struct emul *e, unsigned int size, u64 val)
@@ -1209,14 +1443,14 @@ static int emulate(struct emul *e)
 		}
 		res = hw_alu(insn->alu, size, mem, src, &rflags);
 		if (insn->alu != HW_ALU_CMP)
-			r = emul_write(e, e->fault_gpa, size, res);
+			r = emul_rmw_write(e, e->fault_gpa, size, mem, res);
 		break;
 	case HW_OP_XCHG:
 		r = emul_read(e, e->fault_gpa, size, &mem);
 		if (r)
 			return r;
 		src = reg_operand(e, size);
-		r = emul_write(e, e->fault_gpa, size, src);
+		r = emul_rmw_write(e, e->fault_gpa, size, mem, src);
 		if (r < 0)
 			return r;
 		set_reg_operand(e, size, mem);
@@ -1263,6 +1497,68 @@ static int emulate(struct emul *e)
 			rep_left = vcpu->regs[HW_RCX] & addr_mask(insn->addrsize);
 		}
 		break;
+	case HW_OP_CMPXCHG:
+		r = emul_read(e, e->fault_gpa, size, &mem);
+		if (r)
+			return r;
+		src = hw_reg_read(vcpu->regs, HW_RAX, size, false);
+		hw_alu(HW_ALU_CMP, size, src, mem, &rflags);
+		/* Equal: the source goes in; else memory is written back. */
+		res = (rflags & HW_FLAG_ZF) ? reg_operand(e, size) : mem;
+		r = emul_rmw_write(e, e->fault_gpa, size, mem, res);
+		if (r < 0)
+			return r;
+		if (!(rflags & HW_FLAG_ZF))
+			hw_reg_write(vcpu->regs, HW_RAX, size, false, mem);
+		break;
+	case HW_OP_CMPXCHG8B:
+		if (size != 8)
+			return -EOPNOTSUPP;	/* CMPXCHG16B */
+		r = emul_read(e, e->fault_gpa, 8, &mem);
+		if (r)
+			return r;
+		src = (vcpu->regs[HW_RDX] << 32) | (u32)vcpu->regs[HW_RAX];
+		rflags &= ~HW_FLAG_ZF;
+		if (mem == src) {
+			rflags |= HW_FLAG_ZF;
+			res = (vcpu->regs[HW_RCX] << 32) | (u32)vcpu->regs[HW_RBX];
+		} else {
+			res = mem;
+		}
+		r = emul_rmw_write(e, e->fault_gpa, 8, mem, res);
+		if (r < 0)
+			return r;
+		if (mem != src) {
+			vcpu->regs[HW_RAX] = (u32)mem;
+			vcpu->regs[HW_RDX] = mem >> 32;
+		}
+		break;
+	case HW_OP_XADD:
+		r = emul_read(e, e->fault_gpa, size, &mem);
+		if (r)
+			return r;
+		res = hw_alu(HW_ALU_ADD, size, mem, reg_operand(e, size), &rflags);
+		r = emul_rmw_write(e, e->fault_gpa, size, mem, res);
+		if (r < 0)
+			return r;
+		set_reg_operand(e, size, mem);
+		break;
+	case HW_OP_BITOP:
+		r = emul_read(e, e->fault_gpa, size, &mem);
+		if (r)
+			return r;
+		src = insn->has_imm ? insn->imm : reg_operand(e, size);
+		res = hw_bitop(insn->bitop, size, mem, src, &rflags);
+		if (insn->bitop != HW_BIT_TEST)
+			r = emul_rmw_write(e, e->fault_gpa, size, mem, res);
+		break;
+	case HW_OP_UNARY:
+		r = emul_read(e, e->fault_gpa, size, &mem);
+		if (r)
+			return r;
+		res = hw_unary(insn->unary, size, mem, &rflags);
+		r = emul_rmw_write(e, e->fault_gpa, size, mem, res);
+		break;
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -1274,29 +1570,112 @@ static int emulate(struct emul *e)
 	return r;
 }
 
-int hwvirt_handle_mmio(struct hwvirt_vcpu *vcpu, u64 gpa)
+u64 hwvirt_insn_linear(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn)
+{
+	u64 off = hw_effective_address(insn, vcpu->regs, vcpu->rip + insn->len);
+
+	return linear_address(vcpu, insn->mem_seg,
+			      off & addr_mask(insn->addrsize), insn->mode);
+}
+
+int hwvirt_insn_mem(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn,
+		    void *buf, unsigned int len, bool write)
+{
+	u64 lin = hwvirt_insn_linear(vcpu, insn);
+	u32 access = hwvirt_access_for(vcpu, write ? HV_PF_WRITE : 0), err;
+	u64 gpa;
+	int r;
+
+	r = hwvirt_gva_to_gpa(vcpu, lin, access, &gpa, &err);
+	if (r > 0) {
+		hwvirt_queue_pf(vcpu, lin, err);
+		return 1;
+	}
+	if (r < 0 || offset_in_page(gpa) + len > PAGE_SIZE)
+		return -EFAULT;
+	r = write ? hwvirt_guest_write_gpa(vcpu, gpa, buf, len) :
+		    hwvirt_read_gpa(vcpu->vm, gpa, buf, len);
+	return r ? -EFAULT : 0;
+}
+
+/* Emulate the decoded vcpu->completion_insn, its memory operand at gpa. */
+static int emulate_decoded(struct hwvirt_vcpu *vcpu, u64 gpa)
 {
 	struct emul e = {
 		.vcpu = vcpu, .insn = &vcpu->completion_insn, .fault_gpa = gpa,
 	};
 	int r;
 
-	vcpu->stat[HWVIRT_STAT_EXIT_MMIO]++;
-	r = hwvirt_decode_at_rip(vcpu, e.insn);
-	if (r)
-		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
-					     0, 0, gpa, gpa);
 	vcpu->mmio_fault_gpa = gpa;
 	r = emulate(&e);
+	if (r == -EAGAIN) {
+		/* Memory changed under a read-modify-write: run it again. */
+		vcpu->completion = HWVIRT_COMPLETE_NONE;
+		return HWVIRT_RESUME;
+	}
+	if (r < 0)
+		return r;
+	if (r == 0)
+		vcpu->completion = HWVIRT_COMPLETE_NONE;
+	return r ? HWVIRT_USER : HWVIRT_RESUME;
+}
+
+int hwvirt_emulate_access(struct hwvirt_vcpu *vcpu, u64 gpa)
+{
+	if (hwvirt_decode_at_rip(vcpu, &vcpu->completion_insn))
+		return -EOPNOTSUPP;
+	return emulate_decoded(vcpu, gpa);
+}
+
+int hwvirt_emulate_write_fault(struct hwvirt_vcpu *vcpu, u64 gva, u64 gpa)
+{
+	struct hw_insn *insn = &vcpu->completion_insn;
+	unsigned int size;
+	u64 off, lin;
+
+	if (hwvirt_decode_at_rip(vcpu, insn) || !insn->mem_is_dst)
+		return -EOPNOTSUPP;
+	size = insn->op == HW_OP_CMPXCHG8B ? 8 : insn->opsize;
+	/* Where the instruction writes: it must be the page that faulted. */
+	switch (insn->op) {
+	case HW_OP_STOS:
+	case HW_OP_MOVS:
+		off = vcpu->regs[HW_RDI] & addr_mask(insn->addrsize);
+		lin = linear_address(vcpu, HW_ES, off, insn->mode);
+		break;
+	default:
+		if (!insn->has_mem)
+			return -EOPNOTSUPP;
+		off = hw_effective_address(insn, vcpu->regs,
+					   vcpu->rip + insn->len);
+		if (insn->op == HW_OP_BITOP && !insn->has_imm)
+			off += hw_bitop_displacement(reg_operand_of(vcpu, insn,
+								    size),
+						     size);
+		lin = linear_address(vcpu, insn->mem_seg,
+				     off & addr_mask(insn->addrsize),
+				     insn->mode);
+		break;
+	}
+	if ((lin >> PAGE_SHIFT) != (gva >> PAGE_SHIFT) ||
+	    offset_in_page(lin) + size > PAGE_SIZE)
+		return -EOPNOTSUPP;
+	return emulate_decoded(vcpu, (gpa & PAGE_MASK) | offset_in_page(lin));
+}
+
+int hwvirt_handle_mmio(struct hwvirt_vcpu *vcpu, u64 gpa)
+{
+	int r;
+
+	vcpu->stat[HWVIRT_STAT_EXIT_MMIO]++;
+	r = hwvirt_emulate_access(vcpu, gpa);
 	if (r == -EOPNOTSUPP)
 		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
 					     0, 0, gpa, gpa);
 	if (r < 0)
 		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_MEMORY,
 					     0, 0, gpa, gpa);
-	if (r == 0)
-		vcpu->completion = HWVIRT_COMPLETE_NONE;
-	return r ? HWVIRT_USER : HWVIRT_RESUME;
+	return r;
 }
 
 /*
@@ -1332,6 +1711,8 @@ int hwvirt_complete_userspace(struct hwvirt_vcpu *vcpu)
 		memcpy(&e.read_value, run->mmio.data,
 		       min_t(u32, vcpu->mmio_read_len, 8));
 		r = emulate(&e);
+		if (r == -EAGAIN)
+			return 0;	/* run the instruction again */
 		if (r < 0)
 			return hwvirt_internal_error(vcpu,
 						     HWVIRT_INTERNAL_EMULATION,

@@ -18,8 +18,22 @@
 
 /* x86 architectural bits the core uses (SDM/APM volume 3/2). */
 #define HV_CR0_PE		(1ULL << 0)
+#define HV_CR0_MP		(1ULL << 1)
+#define HV_CR0_EM		(1ULL << 2)
+#define HV_CR0_TS		(1ULL << 3)
+#define HV_CR0_ET		(1ULL << 4)
+#define HV_CR0_NE		(1ULL << 5)
 #define HV_CR0_WP		(1ULL << 16)
+#define HV_CR0_AM		(1ULL << 18)
+#define HV_CR0_NW		(1ULL << 29)
+#define HV_CR0_CD		(1ULL << 30)
 #define HV_CR0_PG		(1ULL << 31)
+#define HV_CR0_VALID		(HV_CR0_PE | HV_CR0_MP | HV_CR0_EM | \
+				 HV_CR0_TS | HV_CR0_ET | HV_CR0_NE | \
+				 HV_CR0_WP | HV_CR0_AM | HV_CR0_NW | \
+				 HV_CR0_CD | HV_CR0_PG)
+#define HV_CR3_NOFLUSH		(1ULL << 63)	/* with CR4.PCIDE */
+#define HV_PTE_P		(1ULL << 0)
 #define HV_CR4_VME		(1ULL << 0)
 #define HV_CR4_PVI		(1ULL << 1)
 #define HV_CR4_TSD		(1ULL << 2)
@@ -43,6 +57,7 @@
 #define HV_EFER_LMA	(1ULL << 10)
 #define HV_EFER_NXE	(1ULL << 11)
 #define HV_RFLAGS_IF	(1ULL << 9)
+#define HV_RFLAGS_AC	(1ULL << 18)
 #define HV_RFLAGS_VM	(1ULL << 17)
 #define HV_RFLAGS_FIXED	(1ULL << 1)
 
@@ -56,6 +71,7 @@
 #define CPUID_7_EBX_SMAP	(1U << 20)
 #define CPUID_7_ECX_UMIP	(1U << 2)
 #define CPUID_7_ECX_LA57	(1U << 16)
+#define CPUID_80000001_EDX_GBPAGES (1U << 26)
 
 #define HV_VEC_DE		0
 #define HV_VEC_NMI		2
@@ -101,10 +117,18 @@ u32 hwvirt_cpu_signature(struct hwvirt_vcpu *vcpu);
 void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu);
 
 /*
- * MOV to CR4 by the guest: checks the value against the architecture and
- * the guest's CPUID and loads it.  0, or -EINVAL for #GP.
+ * MOV to CR0/CR3/CR4 (and CLTS, LMSW) by the guest: check the value
+ * against the architecture and the guest's CPUID, load it, and tell the
+ * MMU.  0, or -EINVAL for #GP.
  */
+int hwvirt_set_cr0(struct hwvirt_vcpu *vcpu, u64 cr0);
+int hwvirt_set_cr3(struct hwvirt_vcpu *vcpu, u64 cr3);
 int hwvirt_set_cr4(struct hwvirt_vcpu *vcpu, u64 cr4);
+/*
+ * The paging state was set from outside (HWVIRT_SET_SREGS, EFER): the
+ * shadow MMU loads PAE PDPTEs again and drops its roots.
+ */
+void hwvirt_paging_changed(struct hwvirt_vcpu *vcpu);
 
 /* MSRs, for the guest (from_guest) and for userspace: 0 or -ENOENT. */
 int hwvirt_get_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data);
@@ -122,6 +146,20 @@ int hwvirt_read_gpa(struct hwvirt_vm *vm, u64 gpa, void *buf,
 		    unsigned int len);
 int hwvirt_write_gpa(struct hwvirt_vm *vm, u64 gpa, const void *buf,
 		     unsigned int len);
+/*
+ * An atomic compare-and-exchange of len (4 or 8, aligned) bytes of guest
+ * RAM: 0 if it replaced old with new, 1 if the memory held something
+ * else, -1 if gpa is not writable RAM.
+ */
+int hwvirt_cmpxchg_gpa(struct hwvirt_vm *vm, u64 gpa, u64 old, u64 new,
+		       unsigned int len);
+
+/* The walker's context for the vCPU's current paging mode (walk.h). */
+struct hw_walk_ctx;
+void hwvirt_walk_ctx(struct hwvirt_vcpu *vcpu, struct hw_walk_ctx *ctx);
+int hwvirt_load_pdptes(struct hwvirt_vcpu *vcpu, u64 cr3, u64 *pdptes);
+/* access, plus HV_PF_USER when the guest runs at CPL 3. */
+u32 hwvirt_access_for(struct hwvirt_vcpu *vcpu, u32 access);
 
 /*
  * Translate a guest linear address with the guest's page tables.
@@ -170,11 +208,39 @@ void hwvirt_requeue_event(struct hwvirt_vcpu *vcpu, int type, u8 vector,
  */
 int hwvirt_decode_at_rip(struct hwvirt_vcpu *vcpu, struct hw_insn *insn);
 
+/*
+ * Read or write len bytes (within a page) at the memory operand of insn,
+ * decoded at RIP: 0, 1 if a #PF was queued, -EFAULT (not RAM).
+ */
+int hwvirt_insn_mem(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn,
+		    void *buf, unsigned int len, bool write);
+/* The linear address of the memory operand of insn, decoded at RIP. */
+u64 hwvirt_insn_linear(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn);
+
 /* Exits the core handles for every backend. */
 int hwvirt_skip_insn(struct hwvirt_vcpu *vcpu);
 int hwvirt_handle_pio(struct hwvirt_vcpu *vcpu, u16 port, unsigned int size,
 		      bool in, bool string, u64 next_rip);
 int hwvirt_handle_mmio(struct hwvirt_vcpu *vcpu, u64 gpa);
+/*
+ * Emulate the instruction at CS:RIP, its memory operand at gpa (RAM or
+ * MMIO): HWVIRT_RESUME, HWVIRT_USER (an MMIO exit), -EOPNOTSUPP (not an
+ * instruction the emulator has), or another negative errno.
+ */
+int hwvirt_emulate_access(struct hwvirt_vcpu *vcpu, u64 gpa);
+/*
+ * The shadow MMU: a write the guest may make faulted at gva, gpa, on a
+ * page the module must write for it (a page table).  The instruction is
+ * emulated if its memory operand lies in that page: HWVIRT_RESUME, or
+ * -EOPNOTSUPP when the emulator cannot do it.
+ */
+int hwvirt_emulate_write_fault(struct hwvirt_vcpu *vcpu, u64 gva, u64 gpa);
+/*
+ * Guest RAM written on the guest's behalf (emulation, string I/O): the
+ * shadow MMU must see it, the page may be a page table.
+ */
+int hwvirt_guest_write_gpa(struct hwvirt_vcpu *vcpu, u64 gpa, const void *buf,
+			   unsigned int len);
 int hwvirt_complete_userspace(struct hwvirt_vcpu *vcpu);
 int hwvirt_internal_error(struct hwvirt_vcpu *vcpu, u32 suberror,
 			  u64 exit_code, u64 info1, u64 info2, u64 gpa);
@@ -212,12 +278,6 @@ int hwvirt_apic_deliver(struct hwvirt_vm *vm, struct hwvirt_vcpu *src,
 int hwvirt_signal_msi(struct hwvirt_vm *vm, const struct hwvirt_msi *msi);
 void hwvirt_vcpu_kick(struct hwvirt_vcpu *vcpu);
 int hwvirt_vcpu_block(struct hwvirt_vcpu *vcpu);
-
-/* The MMU (tdp.c). */
-int hwvirt_tdp_init(struct hwvirt_vm *vm);
-void hwvirt_tdp_destroy(struct hwvirt_vm *vm);
-int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write);
-void hwvirt_tdp_zap_gfn_range(struct hwvirt_vm *vm, u64 start, u64 end);
 
 /* Memory slots (memslot.c). */
 const struct hwvirt_slot *hwvirt_slot_find(struct hwvirt_slots *slots,

@@ -12,6 +12,8 @@
 
 #include "qemu/accel.h"
 #include "qemu/error-report.h"
+#include "monitor/hmp.h"
+#include "monitor/monitor.h"
 #include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "qapi/qapi-types-common.h"
@@ -290,10 +292,114 @@ static int hwvirt_choose_irqchip(HwvirtState *s)
     return 0;
 }
 
+static const char *hwvirt_mmu_name(uint32_t mode)
+{
+    switch (mode) {
+    case HWVIRT_MMU_TDP:
+        return "tdp";
+    case HWVIRT_MMU_SHADOW:
+        return "shadow";
+    default:
+        return "auto";
+    }
+}
+
+/* mmu=tdp or mmu=shadow: does the module (and the CPU) have it? */
+static int hwvirt_check_mmu(HwvirtState *s)
+{
+    if (s->mmu == HWVIRT_MMU_DEFAULT ||
+        (s->info.mmu_modes & (1U << s->mmu))) {
+        return 0;
+    }
+    error_report("hwvirt: mmu=%s is not available", hwvirt_mmu_name(s->mmu));
+    if (s->mmu == HWVIRT_MMU_SHADOW) {
+        error_printf("The loaded hwvirt.ko predates the shadow MMU (0.4.0): "
+                     "update the module, or use mmu=auto.\n");
+    } else {
+        error_printf("This CPU has no nested paging (%s): use mmu=shadow, "
+                     "or mmu=auto.\n", s->info.backend_desc);
+    }
+    return -ENOTSUP;
+}
+
+/* The stat names, in enum hwvirt_stat's order. */
+static const char *const hwvirt_stat_names[HWVIRT_STAT_NR] = {
+    [HWVIRT_STAT_EXITS] = "exits",
+    [HWVIRT_STAT_EXIT_IO] = "io_exits",
+    [HWVIRT_STAT_EXIT_MMIO] = "mmio_exits",
+    [HWVIRT_STAT_EXIT_HLT] = "halt_exits",
+    [HWVIRT_STAT_EXIT_CPUID] = "cpuid_exits",
+    [HWVIRT_STAT_EXIT_MSR] = "msr_exits",
+    [HWVIRT_STAT_EXIT_INTR] = "irq_exits",
+    [HWVIRT_STAT_EXIT_IRQ_WINDOW] = "irq_window_exits",
+    [HWVIRT_STAT_EXIT_NPF] = "npf_exits",
+    [HWVIRT_STAT_EXIT_EXCEPTION] = "exception_exits",
+    [HWVIRT_STAT_EXIT_SHUTDOWN] = "shutdown_exits",
+    [HWVIRT_STAT_EXIT_OTHER] = "other_exits",
+    [HWVIRT_STAT_USERSPACE_EXITS] = "userspace_exits",
+    [HWVIRT_STAT_PAGES_MAPPED] = "pages_mapped",
+    [HWVIRT_STAT_INJECTED_IRQS] = "injected_irqs",
+    [HWVIRT_STAT_APIC_ACCESSES] = "apic_accesses",
+    [HWVIRT_STAT_APIC_IPIS] = "apic_ipis",
+    [HWVIRT_STAT_APIC_TIMER_IRQS] = "apic_timer_irqs",
+    [HWVIRT_STAT_HALT_WAKEUPS] = "halt_wakeups",
+    [HWVIRT_STAT_EOI_EXITS] = "eoi_exits",
+    [HWVIRT_STAT_MSIS] = "msis",
+    [HWVIRT_STAT_SMIS] = "smis",
+    [HWVIRT_STAT_PF_EXITS] = "pf_exits",
+    [HWVIRT_STAT_GUEST_PFS] = "guest_pfs",
+    [HWVIRT_STAT_PT_WRITES] = "pt_writes",
+    [HWVIRT_STAT_CR3_LOADS] = "cr3_loads",
+    [HWVIRT_STAT_SHADOW_PAGES] = "shadow_pages",
+    [HWVIRT_STAT_SHADOW_CREATED] = "shadow_created",
+    [HWVIRT_STAT_ROOTS_REUSED] = "roots_reused",
+    [HWVIRT_STAT_WRITE_PROTECTS] = "write_protects",
+    [HWVIRT_STAT_UNSHADOWS] = "unshadows",
+    [HWVIRT_STAT_SHADOW_ZAPS] = "shadow_zaps",
+    [HWVIRT_STAT_SHADOW_RECLAIMS] = "shadow_reclaims",
+    [HWVIRT_STAT_INVLPG_EXITS] = "invlpg_exits",
+    [HWVIRT_STAT_UNSYNCS] = "unsyncs",
+    [HWVIRT_STAT_SYNCS] = "syncs",
+};
+
+/* info hwvirt: the module, the VM's MMU and irqchip, the counters. */
+static void hmp_info_hwvirt(Monitor *mon, const QDict *qdict)
+{
+    HwvirtState *s = hwvirt_state;
+    struct {
+        struct hwvirt_stats hdr;
+        uint64_t val[HWVIRT_STAT_NR];
+    } st = { .hdr = { .nr = HWVIRT_STAT_NR } };
+    unsigned int i;
+
+    if (!s) {
+        monitor_printf(mon, "hwvirt is not the accelerator\n");
+        return;
+    }
+    monitor_printf(mon, "backend: %s\n", s->info.backend_desc);
+    if (s->vm_info.mmu_mode == HWVIRT_MMU_SHADOW) {
+        monitor_printf(mon, "mmu: shadow (at most %u shadow pages)\n",
+                       s->vm_info.shadow_pages_max);
+    } else {
+        monitor_printf(mon, "mmu: tdp (%u-level nested paging)\n",
+                       s->vm_info.tdp_levels ? s->vm_info.tdp_levels : 4);
+    }
+    monitor_printf(mon, "kernel-irqchip: %s\n",
+                   hwvirt_kernel_irqchip ? "split" : "off");
+    if (ioctl(s->vm_fd, HWVIRT_GET_STATS, &st) < 0) {
+        monitor_printf(mon, "statistics: %s\n", strerror(errno));
+        return;
+    }
+    for (i = 0; i < st.hdr.nr && i < HWVIRT_STAT_NR; i++) {
+        monitor_printf(mon, "%-20s %" PRIu64 "\n", hwvirt_stat_names[i],
+                       st.val[i]);
+    }
+}
+
 static int hwvirt_init_machine(MachineState *ms)
 {
     HwvirtState *s = HWVIRT_STATE(current_accel());
-    struct hwvirt_vm_config cfg = { .mmu_mode = HWVIRT_MMU_DEFAULT };
+    struct hwvirt_vm_config cfg = { .mmu_mode = s->mmu };
     int ret;
 
     ret = hwvirt_open_device(s);
@@ -329,6 +435,10 @@ static int hwvirt_init_machine(MachineState *ms)
     if (ret < 0) {
         goto fail;
     }
+    ret = hwvirt_check_mmu(s);
+    if (ret < 0) {
+        goto fail;
+    }
     if (hwvirt_kernel_irqchip) {
         cfg.flags |= HWVIRT_VM_LAPIC;
     }
@@ -342,7 +452,13 @@ static int hwvirt_init_machine(MachineState *ms)
         }
         goto fail;
     }
-    trace_hwvirt_vm_created(s->info.backend_desc);
+    /* Modules before 0.4.0 have no HWVIRT_GET_VM_INFO: nested paging. */
+    if (ioctl(s->vm_fd, HWVIRT_GET_VM_INFO, &s->vm_info) < 0) {
+        s->vm_info = (struct hwvirt_vm_info) { .mmu_mode = HWVIRT_MMU_TDP };
+    }
+    trace_hwvirt_vm_created(s->info.backend_desc,
+                            hwvirt_mmu_name(s->vm_info.mmu_mode));
+    monitor_register_hmp("hwvirt", true, hmp_info_hwvirt);
 
     s->nr_slots = s->info.max_memslots;
     s->slots = g_new0(HwvirtSlot, s->nr_slots);
@@ -673,6 +789,29 @@ static void hwvirt_set_kernel_irqchip(Object *obj, Visitor *v,
     }
 }
 
+static char *hwvirt_get_mmu(Object *obj, Error **errp)
+{
+    return g_strdup(hwvirt_mmu_name(HWVIRT_STATE(obj)->mmu));
+}
+
+static void hwvirt_set_mmu(Object *obj, const char *value, Error **errp)
+{
+    HwvirtState *s = HWVIRT_STATE(obj);
+
+    if (s->fd != -1) {
+        error_setg(errp, "Cannot set properties after the accelerator has "
+                   "been initialized");
+    } else if (!strcmp(value, "auto")) {
+        s->mmu = HWVIRT_MMU_DEFAULT;
+    } else if (!strcmp(value, "tdp")) {
+        s->mmu = HWVIRT_MMU_TDP;
+    } else if (!strcmp(value, "shadow")) {
+        s->mmu = HWVIRT_MMU_SHADOW;
+    } else {
+        error_setg(errp, "mmu=%s: use auto, tdp or shadow", value);
+    }
+}
+
 static void hwvirt_accel_instance_init(Object *obj)
 {
     HwvirtState *s = HWVIRT_STATE(obj);
@@ -702,6 +841,10 @@ static void hwvirt_accel_class_init(ObjectClass *oc, void *data)
                                   hwvirt_set_device);
     object_class_property_set_description(oc, "device",
         "Path of the hwvirt device (default " HWVIRT_DEFAULT_DEVICE ")");
+    object_class_property_add_str(oc, "mmu", hwvirt_get_mmu, hwvirt_set_mmu);
+    object_class_property_set_description(oc, "mmu",
+        "auto (nested paging if the CPU has it, or as hwvirt.ko's mmu "
+        "parameter says), tdp (nested paging), shadow (shadow page tables)");
     object_class_property_add(oc, "kernel-irqchip", "on|off|split",
                               NULL, hwvirt_set_kernel_irqchip, NULL, NULL);
     object_class_property_set_description(oc, "kernel-irqchip",

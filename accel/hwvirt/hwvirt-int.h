@@ -36,13 +36,16 @@ typedef struct HwvirtState {
     char *device;
     /* -machine kernel-irqchip (OnOffSplit); ON_OFF_SPLIT__MAX: not given */
     int kernel_irqchip;
+    /* -accel hwvirt,mmu=: HWVIRT_MMU_DEFAULT (auto), _TDP or _SHADOW */
+    uint32_t mmu;
 
     /* The system fd and the VM fd: -1 until init_machine opens them. */
     int fd;
     int vm_fd;
 
-    /* What the module said about itself. */
+    /* What the module said about itself, and about the VM. */
     struct hwvirt_info info;
+    struct hwvirt_vm_info vm_info;
     struct hwvirt_cpuid *supported_cpuid;
     int run_size;
     unsigned int gpa_bits;      /* memory slots end below 2^gpa_bits */

@@ -78,6 +78,35 @@ static const struct dcase dcases[] = {
 	{ "mov rax,cr3", HW_MODE_64, "0f20d8", 3, HW_OP_PLAIN, 4, 8, NONE, NONE, 0, 0, 3, 0, 0 },
 	{ "out dx,al", HW_MODE_16, "ee", 1, HW_OP_OUT, 1, 2, NONE, NONE, 0, 0, 0, 0, 0 },
 	{ "in eax,0x71", HW_MODE_32, "e571", 2, HW_OP_IN, 4, 4, NONE, NONE, 0, 0, 0, 0, 0x71 },
+	/* What page-table updates use (the shadow MMU emulates them). */
+	{ "lock cmpxchg [rdi],rsi", HW_MODE_64, "f0480fb137", 5, HW_OP_CMPXCHG, 8, 8, HW_RDI, NONE, 1, 0, HW_RSI, HW_DS, 0 },
+	{ "cmpxchg [ebx],cl (32)", HW_MODE_32, "0fb00b", 3, HW_OP_CMPXCHG, 1, 4, HW_RBX, NONE, 1, 0, HW_RCX, HW_DS, 0 },
+	{ "lock xadd [rbx],ecx", HW_MODE_64, "f00fc10b", 4, HW_OP_XADD, 4, 8, HW_RBX, NONE, 1, 0, HW_RCX, HW_DS, 0 },
+	{ "lock btr [rdi],rax", HW_MODE_64, "f0480fb307", 5, HW_OP_BITOP, 8, 8, HW_RDI, NONE, 1, 0, HW_RAX, HW_DS, 0 },
+	{ "lock btr qword [rdi],5", HW_MODE_64, "f0480fba3705", 6, HW_OP_BITOP, 8, 8, HW_RDI, NONE, 1, 0, 0, HW_DS, 5 },
+	{ "bts dword [eax],1 (32)", HW_MODE_32, "0fba2801", 4, HW_OP_BITOP, 4, 4, HW_RAX, NONE, 1, 0, 0, HW_DS, 1 },
+	{ "lock cmpxchg8b [esi] (32)", HW_MODE_32, "f00fc70e", 4, HW_OP_CMPXCHG8B, 8, 4, HW_RSI, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "cmpxchg16b [rdi]", HW_MODE_64, "480fc70f", 4, HW_OP_CMPXCHG8B, 16, 8, HW_RDI, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "inc dword [rax]", HW_MODE_64, "ff00", 2, HW_OP_UNARY, 4, 8, HW_RAX, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "lock dec qword [rcx+8]", HW_MODE_64, "f048ff4908", 5, HW_OP_UNARY, 8, 8, HW_RCX, NONE, 1, 8, 0, HW_DS, 0 },
+	{ "not byte [rbx] (no imm)", HW_MODE_64, "f613", 2, HW_OP_UNARY, 1, 8, HW_RBX, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "neg qword [rcx]", HW_MODE_64, "48f719", 3, HW_OP_UNARY, 8, 8, HW_RCX, NONE, 1, 0, 0, HW_DS, 0 },
+};
+
+/* Instructions the decoder must refuse, and how. */
+static const struct {
+	const char *name;
+	enum hw_cpu_mode mode;
+	const char *bytes;
+	int err;
+} refused[] = {
+	{ "lock cmp [rbx],eax", HW_MODE_64, "f03903", HW_E_INVALID },
+	{ "lock mov [rbx],eax", HW_MODE_64, "f08903", HW_E_INVALID },
+	{ "group 8 /0 (0fba /0 is no BT)", HW_MODE_64, "0fba0005", HW_E_INVALID },
+	{ "call [rax] (ff /2)", HW_MODE_64, "ff10", HW_E_UNSUPPORTED },
+	{ "mul dword [rax]", HW_MODE_64, "f720", HW_E_UNSUPPORTED },
+	{ "rdrand eax (0fc7 /6)", HW_MODE_64, "0fc7f0", HW_E_UNSUPPORTED },
+	{ "cmpxchg8b eax (register)", HW_MODE_64, "0fc7c8", HW_E_INVALID },
 };
 
 static int hexbytes(const char *s, unsigned char *out)
@@ -123,7 +152,9 @@ static void test_decode_table(void)
 		}
 		if (good && (c->op == HW_OP_MOV_STORE || c->op == HW_OP_MOV_LOAD ||
 			     c->op == HW_OP_MOVZX || c->op == HW_OP_MOVSX ||
-			     c->op == HW_OP_XCHG) && !insn.has_imm)
+			     c->op == HW_OP_XCHG || c->op == HW_OP_CMPXCHG ||
+			     c->op == HW_OP_XADD || c->op == HW_OP_BITOP) &&
+		    !insn.has_imm)
 			good = insn.reg_operand == c->reg;
 		if (good && c->imm)
 			good = insn.has_imm ? insn.imm == c->imm :
@@ -134,6 +165,21 @@ static void test_decode_table(void)
 		       c->name, r, insn.len, insn.op, insn.opsize,
 		       insn.addrsize, insn.base, insn.index,
 		       (long long)insn.disp, (unsigned long long)insn.imm);
+	}
+}
+
+static void test_refused(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		unsigned char buf[16];
+		struct hw_insn insn;
+		int n = hexbytes(refused[i].bytes, buf);
+		int r = hw_decode(&insn, buf, n, refused[i].mode);
+
+		result(r == -refused[i].err, "decode refuses %s (r=%d)",
+		       refused[i].name, r);
 	}
 }
 
@@ -284,9 +330,89 @@ static void test_alu_flags(void)
 	result(!bad, "alu: %d operations match this CPU's results and flags (%d differ)", n, bad);
 }
 
+/* BT/BTS/BTR/BTC and INC/DEC/NOT/NEG against this machine's CPU. */
+static void test_bit_unary_flags(void)
+{
+	static const u64 vals[] = {
+		0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff,
+		0x80000000, 0xffffffff, 0x7fffffffffffffffULL,
+		0x8000000000000000ULL, 0xffffffffffffffffULL, 0x5a5a5a5a5a5a5a5aULL,
+	};
+	static const int sizes[] = { 1, 2, 4, 8 };
+	u64 keep = HW_FLAG_CF | HW_FLAG_ZF | HW_FLAG_SF | HW_FLAG_OF |
+		   HW_FLAG_PF | HW_FLAG_AF;
+	int i, s, b, op, c, bad = 0, n = 0;
+
+	for (i = 0; i < 15; i++) {
+		for (b = 0; b < 64; b += 7) {
+			for (op = HW_BIT_TEST; op <= HW_BIT_COMPLEMENT; op++) {
+				for (s = 1; s < 4; s++) {
+					u64 v = vals[i], hf = 0, fl = 0, got, want = v;
+					int size = sizes[s];
+
+#define BITOP(mn, sfx, reg) __asm__("bt" mn sfx " %" reg "[b], %" reg "[v]; pushf; pop %[f]" \
+				: [v] "+r" (want), [f] "=r" (hf) : [b] "r" ((u64)b) : "cc")
+#define BITSIZES(mn) switch (size) { \
+	case 2: BITOP(mn, "w", "w"); break; \
+	case 4: BITOP(mn, "l", "k"); break; \
+	default: BITOP(mn, "q", "q"); break; }
+					switch (op) {
+					case HW_BIT_TEST: BITSIZES(""); break;
+					case HW_BIT_SET: BITSIZES("s"); break;
+					case HW_BIT_RESET: BITSIZES("r"); break;
+					default: BITSIZES("c"); break;
+					}
+					got = hw_bitop(op, size, v, b, &fl);
+					n++;
+					if ((fl & HW_FLAG_CF) != (hf & HW_FLAG_CF) ||
+					    (got & ((size == 8) ? ~0ULL : (1ULL << (8 * size)) - 1)) !=
+					    (want & ((size == 8) ? ~0ULL : (1ULL << (8 * size)) - 1)))
+						bad++;
+				}
+			}
+		}
+		for (op = HW_UNARY_INC; op <= HW_UNARY_NEG; op++) {
+			for (s = 0; s < 4; s++) {
+				for (c = 0; c < 2; c++) {
+					u64 v = vals[i], hf = 0, fl = c, got, want = v, fi = c;
+					int size = sizes[s];
+					u64 m = size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+
+#define UN(mn, sfx, reg) __asm__("push %[fi]; popf; " mn sfx " %" reg "[v]; pushf; pop %[f]" \
+				: [v] "+r" (want), [f] "=r" (hf) : [fi] "r" (fi) : "cc")
+#define UNSIZES(mn) switch (size) { \
+	case 1: UN(mn, "b", "b"); break; \
+	case 2: UN(mn, "w", "w"); break; \
+	case 4: UN(mn, "l", "k"); break; \
+	default: UN(mn, "q", "q"); break; }
+					switch (op) {
+					case HW_UNARY_INC: UNSIZES("inc"); break;
+					case HW_UNARY_DEC: UNSIZES("dec"); break;
+					case HW_UNARY_NOT: UNSIZES("not"); break;
+					default: UNSIZES("neg"); break;
+					}
+					got = hw_unary(op, size, v, &fl);
+					n++;
+					if ((got & m) != (want & m) ||
+					    (op != HW_UNARY_NOT && (fl & keep) != (hf & keep)) ||
+					    (op == HW_UNARY_NOT && (fl & keep) != (u64)c))
+						bad++;
+				}
+			}
+		}
+	}
+	result(!bad, "bitop/unary: %d operations match this CPU (%d differ)", n, bad);
+	result(hw_bitop_displacement(70, 8) == 8 &&
+	       hw_bitop_displacement(-1ULL, 4) == -4 &&
+	       hw_bitop_displacement(31, 4) == 0,
+	       "bitop: a register bit offset moves the operand by whole units");
+}
+
 int main(void)
 {
 	test_decode_table();
+	test_refused();
+	test_bit_unary_flags();
 	test_truncation();
 	test_random_bytes();
 	test_effective_address();

@@ -86,6 +86,16 @@ struct hwvirt_vm_config {
 #define HWVIRT_CREATE_VCPU		_IO(HWVIRT_IO, 0x11)
 #define HWVIRT_GET_STATS		_IOWR(HWVIRT_IO, 0x12, struct hwvirt_stats)
 #define HWVIRT_SIGNAL_MSI		_IOW(HWVIRT_IO, 0x13, struct hwvirt_msi)
+#define HWVIRT_GET_VM_INFO		_IOR(HWVIRT_IO, 0x14, struct hwvirt_vm_info)
+
+/* HWVIRT_GET_VM_INFO (since hwvirt 0.4.0): what the VM was made with. */
+struct hwvirt_vm_info {
+	__u32 mmu_mode;			/* HWVIRT_MMU_TDP or _SHADOW, never 0 */
+	__u32 flags;			/* HWVIRT_VM_* */
+	__u32 tdp_levels;		/* TDP: 4 or 5; shadow: 0 */
+	__u32 shadow_pages_max;		/* shadow: the reclaim limit now */
+	__u64 reserved[6];
+};
 
 /* struct hwvirt_memslot.flags */
 #define HWVIRT_MEM_READONLY		(1U << 0)	/* guest writes exit as MMIO */
@@ -130,6 +140,21 @@ enum hwvirt_stat {
 	HWVIRT_STAT_EOI_EXITS,		/* level EOIs sent to userspace */
 	HWVIRT_STAT_MSIS,		/* HWVIRT_SIGNAL_MSI calls */
 	HWVIRT_STAT_SMIS,		/* SMIs sent, dropped: no SMM */
+	/* Since hwvirt 0.4.0: the shadow MMU (0 with nested paging). */
+	HWVIRT_STAT_PF_EXITS,		/* #PF intercepts */
+	HWVIRT_STAT_GUEST_PFS,		/* ...the guest's own, reflected */
+	HWVIRT_STAT_PT_WRITES,		/* guest page-table writes emulated */
+	HWVIRT_STAT_CR3_LOADS,		/* MOV to CR3 */
+	HWVIRT_STAT_SHADOW_PAGES,	/* shadow pages now */
+	HWVIRT_STAT_SHADOW_CREATED,	/* shadow pages made */
+	HWVIRT_STAT_ROOTS_REUSED,	/* CR3 loads that found their root */
+	HWVIRT_STAT_WRITE_PROTECTS,	/* guest pages write-protected */
+	HWVIRT_STAT_UNSHADOWS,		/* pages unshadowed: floods, emulation */
+	HWVIRT_STAT_SHADOW_ZAPS,	/* shadow pages zapped */
+	HWVIRT_STAT_SHADOW_RECLAIMS,	/* ...to stay below the limit */
+	HWVIRT_STAT_INVLPG_EXITS,	/* INVLPG and INVPCID intercepts */
+	HWVIRT_STAT_UNSYNCS,		/* page tables let go out of sync */
+	HWVIRT_STAT_SYNCS,		/* ...brought back at a TLB flush */
 	HWVIRT_STAT_NR
 };
 

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hwvirt: the MMU interface (mmu.h), dispatching on the VM's MMU mode to
+ * the TDP MMU (tdp.c) or the shadow MMU (shadow.c).
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/moduleparam.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "mmu.h"
+#include "x86.h"
+
+static char *mmu_param = "auto";
+module_param_named(mmu, mmu_param, charp, 0444);
+MODULE_PARM_DESC(mmu,
+		 "MMU of VMs that ask for the default: auto (nested paging if the CPU has it), tdp, shadow");
+
+const char *hwvirt_mmu_mode_name(u32 mode)
+{
+	switch (mode) {
+	case HWVIRT_MMU_TDP:
+		return "tdp";
+	case HWVIRT_MMU_SHADOW:
+		return "shadow";
+	}
+	return "default";
+}
+
+u32 hwvirt_mmu_default_mode(void)
+{
+	u32 modes = hwvirt_backend->mmu_modes();
+
+	if (!strcmp(mmu_param, "shadow") &&
+	    (modes & (1U << HWVIRT_MMU_SHADOW)))
+		return HWVIRT_MMU_SHADOW;
+	if (modes & (1U << HWVIRT_MMU_TDP))
+		return HWVIRT_MMU_TDP;
+	return HWVIRT_MMU_SHADOW;
+}
+
+static bool is_shadow(struct hwvirt_vm *vm)
+{
+	return vm->mmu_mode == HWVIRT_MMU_SHADOW;
+}
+
+int hwvirt_mmu_init(struct hwvirt_vm *vm)
+{
+	return is_shadow(vm) ? hwvirt_shadow_mmu_init(vm) : hwvirt_tdp_init(vm);
+}
+
+void hwvirt_mmu_destroy(struct hwvirt_vm *vm)
+{
+	if (is_shadow(vm))
+		hwvirt_shadow_mmu_destroy(vm);
+	else
+		hwvirt_tdp_destroy(vm);
+}
+
+int hwvirt_mmu_vcpu_init(struct hwvirt_vcpu *vcpu)
+{
+	return is_shadow(vcpu->vm) ? hwvirt_shadow_vcpu_init(vcpu) : 0;
+}
+
+void hwvirt_mmu_vcpu_free(struct hwvirt_vcpu *vcpu)
+{
+	if (is_shadow(vcpu->vm))
+		hwvirt_shadow_vcpu_free(vcpu);
+}
+
+void hwvirt_mmu_reload(struct hwvirt_vcpu *vcpu)
+{
+	if (is_shadow(vcpu->vm))
+		hwvirt_shadow_reload(vcpu);
+}
+
+int hwvirt_mmu_slot_create(struct hwvirt_vm *vm, struct hwvirt_slot *slot)
+{
+	if (!is_shadow(vm))
+		return 0;
+	slot->rmap = kvcalloc(slot->npages, sizeof(*slot->rmap),
+			      GFP_KERNEL_ACCOUNT);
+	if (!slot->rmap)
+		return -ENOMEM;
+	WRITE_ONCE(vm->shadow.guest_pages, vm->shadow.guest_pages + slot->npages);
+	return 0;
+}
+
+void hwvirt_mmu_slot_free(struct hwvirt_vm *vm, struct hwvirt_slot *slot)
+{
+	if (!slot->rmap)
+		return;
+	kvfree(slot->rmap);
+	slot->rmap = NULL;
+	WRITE_ONCE(vm->shadow.guest_pages, vm->shadow.guest_pages - slot->npages);
+}
+
+void hwvirt_mmu_zap_slot(struct hwvirt_vm *vm, const struct hwvirt_slot *slot)
+{
+	if (is_shadow(vm))
+		hwvirt_shadow_zap_slot(vm, slot);
+	else
+		hwvirt_tdp_zap_gfn_range(vm, slot->base_gfn,
+					 slot->base_gfn + slot->npages);
+}
+
+void hwvirt_mmu_zap_gfn_range(struct hwvirt_vm *vm, u64 start, u64 end)
+{
+	if (is_shadow(vm))
+		hwvirt_shadow_zap_gfn_range(vm, start, end);
+	else
+		hwvirt_tdp_zap_gfn_range(vm, start, end);
+}
+
+void hwvirt_mmu_guest_wrote(struct hwvirt_vcpu *vcpu, u64 gpa,
+			    unsigned int len)
+{
+	if (is_shadow(vcpu->vm))
+		hwvirt_shadow_guest_wrote(vcpu->vm, gpa, len);
+}
+
+void hwvirt_mmu_stats(struct hwvirt_vm *vm, u64 *val)
+{
+	if (is_shadow(vm))
+		hwvirt_shadow_stats(vm, val);
+	else
+		val[HWVIRT_STAT_PAGES_MAPPED] = READ_ONCE(vm->tdp.nr_mapped);
+}
+
+void hwvirt_mmu_info(struct hwvirt_vm *vm, struct hwvirt_vm_info *info)
+{
+	if (is_shadow(vm))
+		info->shadow_pages_max = hwvirt_shadow_max_pages(vm);
+	else
+		info->tdp_levels = vm->tdp.levels;
+}
+
+void hwvirt_mmu_show(struct seq_file *m, struct hwvirt_vm *vm)
+{
+	seq_printf(m, "mode %s\n", hwvirt_mmu_mode_name(vm->mmu_mode));
+	if (is_shadow(vm)) {
+		hwvirt_shadow_show(m, vm);
+		return;
+	}
+	seq_printf(m, "levels %d\nleaves %llu\n", vm->tdp.levels,
+		   READ_ONCE(vm->tdp.nr_mapped));
+}
+
+void hwvirt_mmu_debugfs_init(struct dentry *root)
+{
+	debugfs_create_atomic_t("shadow_pages_live", 0444, root,
+				&hwvirt_shadow_live);
+}
