@@ -512,4 +512,143 @@ BLOB(guest_ap)
 	jmp	1b
 END(guest_ap)
 
+/*
+ * The paging tests' interpreter (paging.c), 32-bit and 64-bit: it reads
+ * a command on port 0xe0, an address on 0xe1 (64-bit: its high half on
+ * 0xe2) and a value on 0xe3 (0xe4), does it, and answers: a load's
+ * value out on 0xe5 (0xe6), anything else done on 0xe7.  Its #PF
+ * handler sends the error code out on 0xe8 and CR2 on 0xe9 (0xea), and
+ * goes back to the loop.
+ *   1 load [a]          2 store v at [a]     3 INVLPG [a]
+ *   4 CR3 = a           5 call a             6 CR0 = a
+ *   7 CR4 = a           8 store v at [a] from XMM0 (64-bit only)
+ *   9 REP STOSL: v zero dwords at a
+ */
+	.code32
+BLOB(guest_pg32)
+1:	in	$0xe0, %eax
+	mov	%eax, %ecx
+	in	$0xe1, %eax
+	mov	%eax, %ebx
+	in	$0xe3, %eax
+	mov	%eax, %edx
+	cmp	$1, %ecx
+	jne	2f
+	mov	(%ebx), %eax
+	out	%eax, $0xe5
+	jmp	1b
+2:	cmp	$2, %ecx
+	jne	3f
+	mov	%edx, (%ebx)
+	jmp	9f
+3:	cmp	$3, %ecx
+	jne	4f
+	invlpg	(%ebx)
+	jmp	9f
+4:	cmp	$4, %ecx
+	jne	5f
+	mov	%ebx, %cr3
+	jmp	9f
+5:	cmp	$5, %ecx
+	jne	6f
+	call	*%ebx
+	jmp	9f
+6:	cmp	$6, %ecx
+	jne	7f
+	mov	%ebx, %cr0
+	jmp	9f
+7:	cmp	$7, %ecx
+	jne	8f
+	mov	%ebx, %cr4
+	jmp	9f
+8:	cmp	$9, %ecx
+	jne	9f
+	mov	%ebx, %edi
+	mov	%edx, %ecx
+	xor	%eax, %eax
+	cld
+	rep stosl
+9:	out	%eax, $0xe7
+	jmp	1b
+	.globl	guest_pg32_pf
+guest_pg32_pf:
+	pop	%eax
+	out	%eax, $0xe8
+	mov	%cr2, %eax
+	out	%eax, $0xe9
+	mov	$0x8000, %esp
+	jmp	1b
+END(guest_pg32)
+
+	.code64
+BLOB(guest_pg64)
+1:	in	$0xe0, %eax
+	mov	%eax, %ecx
+	in	$0xe1, %eax
+	mov	%eax, %ebx
+	in	$0xe2, %eax
+	shl	$32, %rax
+	or	%rax, %rbx
+	in	$0xe3, %eax
+	mov	%eax, %edx
+	in	$0xe4, %eax
+	shl	$32, %rax
+	or	%rax, %rdx
+	cmp	$1, %ecx
+	jne	2f
+	mov	(%rbx), %rax
+	out	%eax, $0xe5
+	shr	$32, %rax
+	out	%eax, $0xe6
+	jmp	1b
+2:	cmp	$2, %ecx
+	jne	3f
+	mov	%rdx, (%rbx)
+	jmp	9f
+3:	cmp	$3, %ecx
+	jne	4f
+	invlpg	(%rbx)
+	jmp	9f
+4:	cmp	$4, %ecx
+	jne	5f
+	mov	%rbx, %cr3
+	jmp	9f
+5:	cmp	$5, %ecx
+	jne	6f
+	call	*%rbx
+	jmp	9f
+6:	cmp	$6, %ecx
+	jne	7f
+	mov	%rbx, %cr0
+	jmp	9f
+7:	cmp	$7, %ecx
+	jne	8f
+	mov	%rbx, %cr4
+	jmp	9f
+8:	cmp	$8, %ecx
+	jne	10f
+	movq	%rdx, %xmm0
+	movq	%xmm0, (%rbx)
+	jmp	9f
+10:	cmp	$9, %ecx
+	jne	9f
+	mov	%rbx, %rdi
+	mov	%edx, %ecx
+	xor	%eax, %eax
+	cld
+	rep stosl
+9:	out	%eax, $0xe7
+	jmp	1b
+	.globl	guest_pg64_pf
+guest_pg64_pf:
+	pop	%rax
+	out	%eax, $0xe8
+	mov	%cr2, %rax
+	out	%eax, $0xe9
+	shr	$32, %rax
+	out	%eax, $0xea
+	mov	$0x8000, %rsp
+	jmp	1b
+END(guest_pg64)
+
 	.section .note.GNU-stack, "", @progbits

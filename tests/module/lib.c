@@ -70,6 +70,8 @@ int open_dev(void)
 	return fd;
 }
 
+int test_mmu_mode = HWVIRT_MMU_DEFAULT;
+
 int tvm_create(struct tvm *vm, size_t mem_size)
 {
 	return tvm_create_flags(vm, mem_size, 0);
@@ -77,7 +79,7 @@ int tvm_create(struct tvm *vm, size_t mem_size)
 
 int tvm_create_flags(struct tvm *vm, size_t mem_size, uint32_t flags)
 {
-	struct hwvirt_vm_config cfg = { .flags = flags };
+	struct hwvirt_vm_config cfg = { .flags = flags, .mmu_mode = test_mmu_mode };
 	struct hwvirt_memslot slot = { 0 };
 
 	memset(vm, 0, sizeof(*vm));
@@ -198,17 +200,22 @@ void set_prot_mode(struct tvcpu *v)
 void set_long_mode(struct tvcpu *v)
 {
 	uint64_t *pml4 = (uint64_t *)(v->vm->mem + GUEST_PT);
-	uint64_t *pdpt = pml4 + 512, *pd = pdpt + 512;
+	uint64_t *pdpt = pml4 + 512;
+	uint64_t *pd = (uint64_t *)(v->vm->mem + GUEST_PT_PD);
 	struct hwvirt_sregs sr;
 	int i;
 
-	/* Identity map the first 8 GiB: 1 GiB of 2 MiB pages, then 1 GiB pages. */
+	/*
+	 * Identity map the first 8 GiB with 2 MiB pages (1 GiB pages need
+	 * GBPAGES in the guest's CPUID, which the shadow MMU checks).  The
+	 * PML5 of set_long_mode_la57() goes in between, at GUEST_PT + 3 pages.
+	 */
 	memset(pml4, 0, 3 * 4096);
+	memset(pd, 0, 8 * 4096);
 	pml4[0] = (GUEST_PT + 4096) | 3;
-	pdpt[0] = (GUEST_PT + 8192) | 3;
-	for (i = 1; i < 8; i++)
-		pdpt[i] = ((uint64_t)i << 30) | 0x83;
-	for (i = 0; i < 512; i++)
+	for (i = 0; i < 8; i++)
+		pdpt[i] = (GUEST_PT_PD + i * 4096) | 3;
+	for (i = 0; i < 8 * 512; i++)
 		pd[i] = ((uint64_t)i << 21) | 0x83;
 
 	if (ioctl(v->fd, HWVIRT_GET_SREGS, &sr))

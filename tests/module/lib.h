@@ -14,6 +14,7 @@
 
 #define GUEST_CODE	0x1000		/* where blobs are copied */
 #define GUEST_PT	0x10000		/* long-mode page tables */
+#define GUEST_PT_PD	0x14000		/* ...their 8 page directories */
 #define GUEST_GDT	0x8000
 #define GUEST_IDT	0x6000		/* set_idt64() */
 
@@ -49,6 +50,9 @@ DECLARE_BLOB(guest_cr4_la57);
 DECLARE_BLOB(guest_peek64);
 DECLARE_BLOB(guest_apic);
 DECLARE_BLOB(guest_ap);
+DECLARE_BLOB(guest_pg32);
+DECLARE_BLOB(guest_pg64);
+extern const uint8_t guest_pg32_pf[], guest_pg64_pf[];
 extern const uint8_t guest_apic_isr_40[];
 DECLARE_BLOB(guest_apic_bench);
 extern const uint8_t guest_apic_bench_isr_40[];
@@ -64,6 +68,9 @@ void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Die with a message if a set-up step fails (not a test result). */
 void fail_setup(const char *what) __attribute__((noreturn));
+
+/* The MMU of the VMs tvm_create() makes (HWVIRT_MMU_*; --mmu=). */
+extern int test_mmu_mode;
 
 int open_dev(void);
 int tvm_create(struct tvm *vm, size_t mem_size);
@@ -120,6 +127,9 @@ uint64_t io_data(struct tvcpu *v);
 
 /* The in-kernel APIC's selftests (apic.c). */
 void test_apic(void);
+/* Guest paging in every mode, and the shadow MMU's work (paging.c). */
+void test_paging(void);
+void test_shadow_reclaim(void);
 void set_io_data(struct tvcpu *v, uint32_t val);
 
 #endif

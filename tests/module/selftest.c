@@ -2,7 +2,8 @@
  * hwvirt-selftest: drive /dev/hwvirt directly with tiny guests, no QEMU.
  * Prints TAP lines; exits non-zero if anything failed.
  *
- *   hwvirt-selftest [TEST...]     the named tests, or all
+ *   hwvirt-selftest [--mmu=shadow|tdp] [TEST...]
+ *                                 the named tests, or all
  *   hwvirt-selftest spin          a VM that runs forever (for kill tests)
  *
  * This work is licensed under the terms of the GNU GPL, version 2 or later.
@@ -366,7 +367,7 @@ static void test_gpa(void)
 	struct hwvirt_memslot slot;
 	struct tvm vm;
 	struct tvcpu v;
-	uint64_t top, *pdpt;
+	uint64_t top, *pd;
 	uint8_t *page;
 	int levels, phys, want;
 
@@ -396,11 +397,11 @@ static void test_gpa(void)
 	check(!ioctl(vm.fd, HWVIRT_SET_MEMSLOT, &slot),
 	      "gpa: a slot ending at 2^%u is taken", info.gpa_bits);
 
-	/* Guest linear 7 GiB: a 1 GiB page, the last GiB below the top. */
+	/* Guest linear 8 GiB - 2 MiB: a 2 MiB page, the last below the top. */
 	load_blob(&vm, guest_peek64, guest_peek64_end);
 	set_long_mode(&v);
-	pdpt = (uint64_t *)(vm.mem + GUEST_PT + 4096);
-	pdpt[7] = (top - (1ULL << 30)) | 0x83;
+	pd = (uint64_t *)(vm.mem + GUEST_PT_PD);
+	pd[8 * 512 - 1] = (top - (2ULL << 20)) | 0x83;
 	SET_REG(&v, rbx, (8ULL << 30) - 4096);
 	SET_REG(&v, rcx, 0x0123456789abcdefULL);
 	expect_io(&v, "gpa: the guest reads the page below the top (low)",
@@ -800,6 +801,8 @@ static const struct {
 	{ "errors", test_errors },
 	{ "two-vms", test_two_vms },
 	{ "apic", test_apic },
+	{ "paging", test_paging },
+	{ "shadow-reclaim", test_shadow_reclaim },
 };
 
 int main(int argc, char **argv)
@@ -811,6 +814,17 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "spin"))
 		return spin_forever();
 	run_watchdog = 60;
+	if (argc > 1 && !strncmp(argv[1], "--mmu=", 6)) {
+		if (!strcmp(argv[1] + 6, "shadow"))
+			test_mmu_mode = HWVIRT_MMU_SHADOW;
+		else if (!strcmp(argv[1] + 6, "tdp"))
+			test_mmu_mode = HWVIRT_MMU_TDP;
+		else if (strcmp(argv[1] + 6, "default"))
+			fail_setup("--mmu= takes default, tdp or shadow");
+		diag("VMs with the %s MMU", argv[1] + 6);
+		argv++;
+		argc--;
+	}
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		int want = argc == 1;
 

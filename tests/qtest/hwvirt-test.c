@@ -1,7 +1,8 @@
 /*
  * QTest for the hwvirt accelerator: a Linux guest under -accel hwvirt,
  * driven over QMP while it runs: info registers, stop/cont, an NMI,
- * system_reset and quit; then an SMP guest with the in-kernel APICs.
+ * system_reset and quit; then an SMP guest with the in-kernel APICs, and
+ * a guest on the shadow MMU.
  *
  * Needs /dev/hwvirt and, in the environment, HWVIRT_TEST_KERNEL and
  * HWVIRT_TEST_INITRD (the lab's vmlinux and its Linux payload, which
@@ -23,6 +24,11 @@ typedef struct Guest {
     char *serial;
 } Guest;
 
+/*
+ * How many lines of the file at path hold what.  Only whole lines count:
+ * the guest's UART writes a line a character at a time, and a marker
+ * line read half-written would lack what follows the marker.
+ */
 static int count_text(const char *path, const char *what)
 {
     g_autofree char *text = NULL;
@@ -33,7 +39,9 @@ static int count_text(const char *path, const char *what)
         return 0;
     }
     for (p = text; (p = strstr(p, what)); p += strlen(what)) {
-        n++;
+        if (strchr(p, '\n')) {
+            n++;
+        }
     }
     return n;
 }
@@ -55,6 +63,39 @@ static bool wait_text(Guest *g, const char *what, int n, int limit)
 static bool wait_markers(Guest *g, int n, int limit)
 {
     return wait_text(g, MARKER, n, limit);
+}
+
+/* Text in the test's log, a message per line: for when a check fails. */
+static void show_text(const char *title, const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text ? text : "(none)", "\n", -1);
+    int i;
+
+    g_test_message("%s:", title);
+    for (i = 0; lines[i]; i++) {
+        g_test_message("| %s", lines[i]);
+    }
+}
+
+/* The console so far. */
+static void show_console(Guest *g, const char *why)
+{
+    g_autofree char *text = NULL;
+
+    g_file_get_contents(g->serial, &text, NULL, NULL);
+    g_test_message("%s", why);
+    show_text("the console", text);
+}
+
+/* The n-th boot of the payload came up with cpus CPUs online. */
+static void assert_cpus(Guest *g, int cpus, int n)
+{
+    g_autofree char *what = g_strdup_printf("cpus=%d", cpus);
+
+    if (count_text(g->serial, what) != n) {
+        show_console(g, "not every CPU came up");
+    }
+    g_assert_cmpint(count_text(g->serial, what), ==, n);
 }
 
 static const char *status(Guest *g)
@@ -82,7 +123,7 @@ static void test_linux_qmp(void)
     const char *kernel = g_getenv("HWVIRT_TEST_KERNEL");
     const char *initrd = g_getenv("HWVIRT_TEST_INITRD");
     g_autofree char *regs1 = NULL, *regs2 = NULL, *rip1 = NULL, *rip2 = NULL;
-    g_autofree char *cr0 = NULL;
+    g_autofree char *cr0 = NULL, *info = NULL;
 
     g.serial = g_build_filename(dir, "serial.log", NULL);
     g.qts = qtest_initf("-accel hwvirt -m 256 -kernel %s -initrd %s "
@@ -101,11 +142,17 @@ static void test_linux_qmp(void)
     cr0 = reg(regs1, "CR0=");
     g_assert_nonnull(strstr(regs1, "RIP="));
     if (!strstr(regs1, "CS =0010") && !strstr(regs1, "CS =0033")) {
-        g_test_message("info registers:\n%s", regs1);
+        show_text("info registers", regs1);
     }
     g_assert_true(strstr(regs1, "CS =0010") || strstr(regs1, "CS =0033"));
     g_assert_nonnull(strstr(regs1, "EFER=0000000000000d01"));
     g_assert_cmpstr(cr0, ==, "CR0=80050033");
+
+    /* info hwvirt: the MMU (nested paging where the CPU has it). */
+    info = qtest_hmp(g.qts, "info hwvirt");
+    g_assert_nonnull(strstr(info, "mmu: "));
+    g_assert_nonnull(strstr(info, "kernel-irqchip: split"));
+    g_assert_nonnull(strstr(info, "exits "));
 
     /* Stopped, the vCPU stays where it is. */
     qtest_qmp_assert_success(g.qts, "{ 'execute': 'stop' }");
@@ -162,7 +209,7 @@ static void test_smp_lapic(void)
                         "-serial file:%s", kernel, initrd, g.serial);
 
     g_assert_true(wait_markers(&g, 1, 240));
-    g_assert_cmpint(count_text(g.serial, "cpus=4"), ==, 1);
+    assert_cpus(&g, 4, 1);
 
     lapic = qtest_hmp(g.qts, "info lapic 2");
     g_assert_nonnull(strstr(lapic, "dumping local APIC state for CPU 2"));
@@ -176,14 +223,53 @@ static void test_smp_lapic(void)
 
     qtest_qmp_assert_success(g.qts, "{ 'execute': 'system_reset' }");
     g_assert_true(wait_markers(&g, 2, 240));
-    if (count_text(g.serial, "cpus=4") != 2) {
-        g_autofree char *text = NULL;
+    assert_cpus(&g, 4, 2);
 
-        g_file_get_contents(g.serial, &text, NULL, NULL);
-        g_test_message("the console after the reset:\n%s",
-                       text ? text : "(none)");
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'quit' }");
+    qtest_quit(g.qts);
+
+    unlink(g.serial);
+    rmdir(dir);
+    g_free(g.serial);
+}
+
+/* The number after name in text ("name   123"), or -1. */
+static long long counter(const char *text, const char *name)
+{
+    const char *p = strstr(text, name);
+
+    return p ? g_ascii_strtoll(p + strlen(name), NULL, 10) : -1;
+}
+
+/*
+ * Linux on the shadow MMU: it boots, info hwvirt says so and shows the
+ * shadow MMU at work, and a reset starts it over on fresh roots.
+ */
+static void test_shadow(void)
+{
+    Guest g;
+    g_autofree char *dir = g_dir_make_tmp("hwvirt-test-XXXXXX", NULL);
+    const char *kernel = g_getenv("HWVIRT_TEST_KERNEL");
+    const char *initrd = g_getenv("HWVIRT_TEST_INITRD");
+    g_autofree char *info = NULL;
+
+    g.serial = g_build_filename(dir, "serial.log", NULL);
+    g.qts = qtest_initf("-accel hwvirt,mmu=shadow -m 256 -kernel %s "
+                        "-initrd %s -append 'console=ttyS0 quiet hold' "
+                        "-serial file:%s", kernel, initrd, g.serial);
+
+    g_assert_true(wait_markers(&g, 1, 240));
+    info = qtest_hmp(g.qts, "info hwvirt");
+    if (!strstr(info, "mmu: shadow") || counter(info, "shadow_pages") <= 0) {
+        show_text("info hwvirt", info);
     }
-    g_assert_cmpint(count_text(g.serial, "cpus=4"), ==, 2);
+    g_assert_nonnull(strstr(info, "mmu: shadow"));
+    g_assert_cmpint(counter(info, "shadow_pages"), >, 0);
+    g_assert_cmpint(counter(info, "cr3_loads"), >, 0);
+    g_assert_cmpint(counter(info, "roots_reused"), >, 0);
+
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'system_reset' }");
+    g_assert_true(wait_markers(&g, 2, 240));
 
     qtest_qmp_assert_success(g.qts, "{ 'execute': 'quit' }");
     qtest_quit(g.qts);
@@ -205,5 +291,6 @@ int main(int argc, char **argv)
     }
     qtest_add_func("/hwvirt/linux-qmp", test_linux_qmp);
     qtest_add_func("/hwvirt/smp-lapic", test_smp_lapic);
+    qtest_add_func("/hwvirt/shadow", test_shadow);
     return g_test_run();
 }

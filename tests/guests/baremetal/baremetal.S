@@ -7,7 +7,9 @@
  * other CPUs (the count is in CMOS 0x5f) with INIT and SIPI through the
  * local APIC, and each says "hwvirt-bm: AP <APIC ID> up":
  *
- *   real mode -> protected mode (flat 4 GiB segments) -> long mode
+ *   real mode -> protected mode (flat 4 GiB segments) -> 32-bit paging
+ *   with 4 MiB pages -> PAE paging with 2 MiB pages (each checked through
+ *   an alias of low memory at 1 GiB, then paging off again) -> long mode
  *   (PAE paging, identity map of the first GiB in 2 MiB pages) -> long
  *   mode with 5-level paging, if CPUID offers LA57 (the same map, and
  *   again at 0xff00000000000000, which only a 5-level walk reaches)
@@ -34,11 +36,17 @@
 #define PDPT		0x71000
 #define PD		0x72000
 #define PML5		0x73000
+#define PD32		0x74000		/* 32-bit paging's page directory */
+#define PDPT_PAE	0x75000		/* PAE paging's PDPTEs and PDs */
+#define PD_PAE0		0x76000
+#define PD_PAE1		0x77000
+#define ALIAS		0x40000000	/* low memory again, through paging */
 /* PML5 slot 256: linear addresses 0xff00000000000000 and up. */
 #define HIGH		0xff00000000000000
 
 #define CR0_PE		(1 << 0)
 #define CR0_PG		(1 << 31)
+#define CR4_PSE		(1 << 4)
 #define CR4_PAE		(1 << 5)
 #define CR4_LA57	(1 << 12)
 #define MSR_EFER	0xc0000080
@@ -137,6 +145,8 @@ pm32:
 	jne	fail32
 
 	call	start_aps
+	call	paging32
+	call	paging_pae
 
 	/* Long mode available? */
 	mov	$0x80000000, %eax
@@ -188,6 +198,73 @@ fail32:
 	out	%al, $EXIT_PORT
 5:	hlt
 	jmp	5b
+
+/*
+ * 32-bit paging, 4 MiB pages: the first 8 MiB identity mapped, and again
+ * at ALIAS; what protected mode wrote at 0x200000 must be there.
+ */
+paging32:
+	mov	$PD32, %edi
+	mov	$1024, %ecx
+	xor	%eax, %eax
+	rep stosl
+	movl	$(0x000000 | PTE_P | PTE_W | PTE_PS), PD32
+	movl	$(0x400000 | PTE_P | PTE_W | PTE_PS), PD32 + 4
+	movl	$(0x000000 | PTE_P | PTE_W | PTE_PS), PD32 + (ALIAS >> 22) * 4
+	mov	%cr4, %eax
+	or	$CR4_PSE, %eax
+	mov	%eax, %cr4
+	mov	$PD32, %eax
+	mov	%eax, %cr3
+	mov	%cr0, %eax
+	or	$CR0_PG, %eax
+	mov	%eax, %cr0
+	cmpl	$0x5a5aa5a5, ALIAS + 0x200000
+	jne	fail32
+	/* And a write through the alias shows in low memory. */
+	movl	$0x32323232, ALIAS + 0x200004
+	mov	%cr0, %eax
+	and	$~CR0_PG, %eax
+	mov	%eax, %cr0
+	cmpl	$0x32323232, 0x200004
+	jne	fail32
+	mov	$msg_pg32, %esi
+	jmp	print32
+
+/* PAE paging, 2 MiB pages: the same with PDPTEs and 8-byte entries. */
+paging_pae:
+	mov	$PDPT_PAE, %edi
+	mov	$(3 * 4096 / 4), %ecx
+	xor	%eax, %eax
+	rep stosl
+	movl	$(PD_PAE0 | PTE_P), PDPT_PAE
+	movl	$(PD_PAE1 | PTE_P), PDPT_PAE + 8
+	movl	$(0x000000 | PTE_P | PTE_W | PTE_PS), PD_PAE0
+	movl	$(0x200000 | PTE_P | PTE_W | PTE_PS), PD_PAE0 + 8
+	movl	$(0x000000 | PTE_P | PTE_W | PTE_PS), PD_PAE1
+	movl	$(0x200000 | PTE_P | PTE_W | PTE_PS), PD_PAE1 + 8
+	mov	%cr4, %eax
+	and	$~CR4_PSE, %eax
+	or	$CR4_PAE, %eax
+	mov	%eax, %cr4
+	mov	$PDPT_PAE, %eax
+	mov	%eax, %cr3
+	mov	%cr0, %eax
+	or	$CR0_PG, %eax
+	mov	%eax, %cr0
+	cmpl	$0x32323232, ALIAS + 0x200004
+	jne	fail32
+	movl	$0x64646464, ALIAS + 0x200008
+	mov	%cr0, %eax
+	and	$~CR0_PG, %eax
+	mov	%eax, %cr0
+	mov	%cr4, %eax
+	and	$~CR4_PAE, %eax
+	mov	%eax, %cr4
+	cmpl	$0x64646464, 0x200008
+	jne	fail32
+	mov	$msg_pae, %esi
+	jmp	print32
 
 /*
  * The other CPUs, if CMOS 0x5f says there are: the APIC on, INIT and
@@ -358,6 +435,8 @@ gdt_desc:
 	.long	gdt
 
 msg_prot:	.asciz "hwvirt-bm: protected mode\n"
+msg_pg32:	.asciz "hwvirt-bm: 32-bit paging, 4 MiB pages\n"
+msg_pae:	.asciz "hwvirt-bm: PAE paging, 2 MiB pages\n"
 msg_aps:	.ascii "hwvirt-bm: "
 msg_aps_n:	.asciz "? APs started\n"
 msg_aps_missing: .asciz "hwvirt-bm: FAIL: not every AP checked in\n"
