@@ -130,6 +130,7 @@ struct hwvirt_shadow {
 	u64 reclaimed;			/* ...of them to stay below the limit */
 	u64 unsyncs;			/* shadow pages let go out of sync */
 	u64 syncs;			/* ...and brought back in step */
+	u64 prefetched;			/* leaves mapped before their fault */
 	/* For debugfs: emulated writes by the level of the page written. */
 	u64 writes_by_level[6];
 	u64 writes_to_roots;
@@ -139,7 +140,7 @@ struct hwvirt_shadow {
 /* Objects a vCPU allocates before taking the MMU lock. */
 struct hwvirt_mmu_cache {
 	int nr;
-	void *obj[HWVIRT_SHADOW_CACHE_PAGES];
+	void *obj[HWVIRT_SHADOW_CACHE_MAX];
 };
 
 /* A root of a recent address space, kept for when the guest comes back. */
@@ -169,6 +170,7 @@ struct hwvirt_vcpu_mmu {
 	struct hwvirt_mmu_cache pages, sps, descs;
 
 	int maxphyaddr;			/* the guest's, as the roots were loaded */
+	void *sync_buf;			/* a page: a guest table read to sync */
 
 	/* The last write the emulator failed on: unshadowed once, then an error. */
 	u64 retry_rip;

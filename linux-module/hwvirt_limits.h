@@ -47,11 +47,19 @@
  * The shadow MMU (shadow.c).  Objects a vCPU keeps ready before taking
  * the MMU lock: enough for one fault (a shadow page per level below the
  * root, each with its table and, at the last level, its gfn array; a
- * reverse-map block per link) or for loading four PAE roots.
+ * reverse-map block per link, and per prefetched leaf) or for loading
+ * four PAE roots.
  */
 #define HWVIRT_SHADOW_CACHE_PAGES	10
 #define HWVIRT_SHADOW_CACHE_SPS		5
-#define HWVIRT_SHADOW_CACHE_DESCS	8
+#define HWVIRT_SHADOW_CACHE_DESCS	16
+#define HWVIRT_SHADOW_CACHE_MAX		16	/* the largest of the three */
+/*
+ * A fault on a last-level entry also maps its accessed neighbours in the
+ * same aligned group of this many guest entries (KVM's PTE_PREFETCH_NUM),
+ * if their pages are in place.
+ */
+#define HWVIRT_SHADOW_PREFETCH		8
 /* Shadow pages hashed by gfn: 2^bits buckets per VM. */
 #define HWVIRT_SHADOW_HASH_BITS		10
 /* Roots of recent address spaces each vCPU keeps (besides its current). */

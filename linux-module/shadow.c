@@ -160,6 +160,11 @@ struct shadow_fault {
 	bool host_writable;
 };
 
+static bool prefetch_param = true;
+module_param_named(shadow_prefetch, prefetch_param, bool, 0644);
+MODULE_PARM_DESC(shadow_prefetch,
+		 "Map a faulting page's accessed neighbours too (default on)");
+
 static unsigned int shadow_pages_param;
 module_param_named(shadow_pages, shadow_pages_param, uint, 0644);
 MODULE_PARM_DESC(shadow_pages,
@@ -702,32 +707,27 @@ static unsigned int gpte_access(const struct hw_walk_ctx *ctx, u64 gpte)
 }
 
 /*
- * Bring leaf i of an unsync shadow page in step with its guest entry:
- * the entry still maps the same page, accessed: the leaf keeps it, with
- * the entry's permissions now (never more than it had); else it goes,
- * and a fault maps what the entry says.
+ * Bring leaf i of an unsync shadow page in step with its guest entry
+ * gpte (read: false if the guest table could not be read): the entry
+ * still maps the same page, accessed: the leaf keeps it, with the
+ * entry's permissions now (never more than it had); else it goes, and a
+ * fault maps what the entry says.
  */
-static void sync_spte(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
-		      unsigned int i)
+static void sync_leaf(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
+		      unsigned int i, const struct hw_walk_ctx *ctx, u64 gpte,
+		      bool read)
 {
-	unsigned int size = sp->role.gpte4 ? 4 : 8, access;
-	unsigned int gi = sp->role.gpte4 ? sp->role.quadrant * 512 + i : i;
-	u64 old = sp->spt[i], gpte = 0, new;
-	struct hw_walk_ctx ctx;
+	u64 old = sp->spt[i], new;
+	unsigned int access;
 
-	if (!(old & HW_PTE_P))
-		return;
-	role_ctx(vcpu, sp->role, &ctx);
-	if (read_guest_atomic(vcpu->vm, (sp->gfn << PAGE_SHIFT) + gi * size,
-			      &gpte, size) ||
-	    !(gpte & HW_PTE_P) || !(gpte & HW_PTE_A) ||
-	    (gpte & hw_walk_rsvd(&ctx, 1, gpte)) || !sp->role.cr0_wp ||
-	    ((gpte & (size == 4 ? 0xfffff000ULL : SPTE_ADDR_MASK)) >>
+	if (!read || !(gpte & HW_PTE_P) || !(gpte & HW_PTE_A) ||
+	    (gpte & hw_walk_rsvd(ctx, 1, gpte)) || !sp->role.cr0_wp ||
+	    ((gpte & (sp->role.gpte4 ? 0xfffff000ULL : SPTE_ADDR_MASK)) >>
 	     PAGE_SHIFT) != sp->gfns[i]) {
 		drop_leaf(vcpu->vm, sp, i);
 		return;
 	}
-	access = sp->role.access & gpte_access(&ctx, gpte);
+	access = sp->role.access & gpte_access(ctx, gpte);
 	new = (old & SPTE_ADDR_MASK) | HW_PTE_P | HW_PTE_A;
 	if (access & HW_ACC_U)
 		new |= HW_PTE_U;
@@ -738,14 +738,50 @@ static void sync_spte(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
 	sp->spt[i] = new;
 }
 
-/* Every leaf of an unsync page in step: it is in sync again. */
+/* The guest table's entries sp shadows start this many bytes in. */
+static unsigned int sp_gpte_offset(const struct hwvirt_sp *sp)
+{
+	return sp->role.gpte4 ? sp->role.quadrant * SPT_ENTRIES * 4 : 0;
+}
+
+/* Leaf i of an unsync page in step (INVLPG). */
+static void sync_spte(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
+		      unsigned int i)
+{
+	unsigned int size = sp->role.gpte4 ? 4 : 8;
+	struct hw_walk_ctx ctx;
+	u64 gpte = 0;
+	bool read;
+
+	if (!(sp->spt[i] & HW_PTE_P))
+		return;
+	role_ctx(vcpu, sp->role, &ctx);
+	read = !read_guest_atomic(vcpu->vm, (sp->gfn << PAGE_SHIFT) +
+				  sp_gpte_offset(sp) + i * size, &gpte, size);
+	sync_leaf(vcpu, sp, i, &ctx, gpte, read);
+}
+
+/*
+ * Every leaf of an unsync page in step: it is in sync again.  The guest
+ * table is read at once, into the vCPU's buffer.
+ */
 static void sync_sp(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp)
 {
 	struct hwvirt_shadow *s = &vcpu->vm->shadow;
-	unsigned int i;
+	unsigned int size = sp->role.gpte4 ? 4 : 8, i;
+	const u32 *g4 = vcpu->mmu.sync_buf;
+	const u64 *g8 = vcpu->mmu.sync_buf;
+	struct hw_walk_ctx ctx;
+	bool read;
 
+	role_ctx(vcpu, sp->role, &ctx);
+	read = !read_guest_atomic(vcpu->vm, (sp->gfn << PAGE_SHIFT) +
+				  sp_gpte_offset(sp), vcpu->mmu.sync_buf,
+				  SPT_ENTRIES * size);
 	for (i = 0; i < SPT_ENTRIES; i++)
-		sync_spte(vcpu, sp, i);
+		if (sp->spt[i] & HW_PTE_P)
+			sync_leaf(vcpu, sp, i, &ctx, size == 4 ? g4[i] : g8[i],
+				  read);
 	sp->unsync = false;
 	list_del_init(&sp->unsync_link);
 	s->nr_unsync--;
@@ -1192,6 +1228,85 @@ static int set_leaf(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
 }
 
 /*
+ * Prefetch: map the neighbours of leaf idx in its aligned group of
+ * HWVIRT_SHADOW_PREFETCH guest entries, those the guest has accessed
+ * (present, A set) and whose pages the host has in place now, so that a
+ * process going through its memory takes a fault per group, not per
+ * page.  Writable only if the guest entry is dirty and its page no
+ * guest table.  Called under mmu_lock from a fault that found no MMU
+ * notifier invalidation in progress: one that starts later zaps these
+ * leaves as it zaps any.
+ */
+static void prefetch_leaves(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
+			    unsigned int idx)
+{
+	struct hwvirt_vm *vm = vcpu->vm;
+	struct hwvirt_slots *slots = shadow_slots(vm);
+	unsigned int size = sp->role.gpte4 ? 4 : 8;
+	unsigned int first = idx & ~(HWVIRT_SHADOW_PREFETCH - 1), i;
+	unsigned int gi = sp->role.gpte4 ? sp->role.quadrant * 512 + first :
+					   first;
+	u64 gptes[HWVIRT_SHADOW_PREFETCH] = { 0 };
+	u32 *gptes4 = (u32 *)gptes;
+	struct hw_walk_ctx ctx;
+
+	if (sp->role.direct || !slots ||
+	    read_guest_atomic(vm, (sp->gfn << PAGE_SHIFT) + gi * size, gptes,
+			      HWVIRT_SHADOW_PREFETCH * size))
+		return;
+	role_ctx(vcpu, sp->role, &ctx);
+	for (i = 0; i < HWVIRT_SHADOW_PREFETCH; i++) {
+		unsigned int j = first + i, access;
+		u64 gpte = size == 4 ? gptes4[i] : gptes[i], gfn, spte;
+		const struct hwvirt_slot *slot;
+		unsigned long *rmap, hva;
+		struct page *page;
+		bool writable;
+
+		if (j == idx || (sp->spt[j] & HW_PTE_P))
+			continue;
+		if (!(gpte & HW_PTE_P) || !(gpte & HW_PTE_A) ||
+		    (gpte & hw_walk_rsvd(&ctx, 1, gpte)))
+			continue;
+		gfn = (gpte & (size == 4 ? 0xfffff000ULL : SPTE_ADDR_MASK)) >>
+		      PAGE_SHIFT;
+		slot = hwvirt_slot_find(slots, gfn);
+		if (!slot || (slot->flags & HWVIRT_SLOT_INVALID))
+			continue;
+		/* A reverse-map block to spare for the next fault. */
+		if (vcpu->mmu.descs.nr < 2)
+			break;
+		access = sp->role.access & gpte_access(&ctx, gpte);
+		writable = (access & HW_ACC_W) && (gpte & HW_PTE_D) &&
+			   !(slot->flags & HWVIRT_MEM_READONLY) &&
+			   !gfn_shadowed(vm, gfn);
+		hva = slot->hva + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+		if (writable &&
+		    !get_user_page_fast_only(hva, FOLL_WRITE, &page))
+			writable = false;
+		if (!writable && !get_user_page_fast_only(hva, 0, &page))
+			continue;
+		rmap = gfn_rmap(vm, gfn);
+		if (!rmap || !pte_list_add(vcpu, rmap, &sp->spt[j])) {
+			put_page(page);
+			break;
+		}
+		spte = page_to_phys(page) | HW_PTE_P | HW_PTE_A;
+		if (access & HW_ACC_U)
+			spte |= HW_PTE_U;
+		if (!(access & HW_ACC_X))
+			spte |= HW_PTE_NX;
+		if (writable)
+			spte |= HW_PTE_W | HW_PTE_D;
+		sp->gfns[j] = gfn;
+		sp->spt[j] = spte;
+		vm->shadow.nr_mapped++;
+		vm->shadow.prefetched++;
+		put_page(page);
+	}
+}
+
+/*
  * Build the shadow entries from the root to the leaf for f's address.
  * 0, HWVIRT_RESUME to let the guest fault again (a guest entry changed,
  * the root went), or -ENOMEM.
@@ -1216,8 +1331,13 @@ static int fetch(struct hwvirt_vcpu *vcpu, struct shadow_fault *f)
 		sp->write_flood = 0;
 		list_move(&sp->link, &vm->shadow.active);
 		idx = spt_index(f->addr, sp->role.level);
-		if (sp->role.level == 1)
-			return set_leaf(vcpu, sp, idx, f);
+		if (sp->role.level == 1) {
+			int r = set_leaf(vcpu, sp, idx, f);
+
+			if (!r && prefetch_param)
+				prefetch_leaves(vcpu, sp, idx);
+			return r;
+		}
 
 		if (sp->spt[idx] & HW_PTE_P) {
 			child = spte_child(sp->spt[idx]);
@@ -1599,6 +1719,12 @@ int hwvirt_shadow_vcpu_init(struct hwvirt_vcpu *vcpu)
 	if (!page)
 		return -ENOMEM;
 	vcpu->mmu.pae_root = page_address(page);
+	vcpu->mmu.sync_buf = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->mmu.sync_buf) {
+		free_page((unsigned long)vcpu->mmu.pae_root);
+		vcpu->mmu.pae_root = NULL;
+		return -ENOMEM;
+	}
 	vcpu->mmu.retry_rip = ~0ULL;
 	return 0;
 }
@@ -1614,6 +1740,8 @@ void hwvirt_shadow_vcpu_free(struct hwvirt_vcpu *vcpu)
 	if (mmu->pae_root)
 		free_page((unsigned long)mmu->pae_root);
 	mmu->pae_root = NULL;
+	free_page((unsigned long)mmu->sync_buf);
+	mmu->sync_buf = NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -1660,7 +1788,7 @@ void hwvirt_shadow_show(struct seq_file *m, struct hwvirt_vm *vm)
 	seq_printf(m, "leaves %llu\nunsync %lu\n", s->nr_mapped, s->nr_unsync);
 	for (l = 1; l <= 5; l++)
 		seq_printf(m, "writes_level%d %llu\n", l, s->writes_by_level[l]);
-	seq_printf(m, "writes_to_roots %llu\nflood_zaps %llu\n",
-		   s->writes_to_roots, s->flood_zaps);
+	seq_printf(m, "writes_to_roots %llu\nflood_zaps %llu\nprefetched %llu\n",
+		   s->writes_to_roots, s->flood_zaps, s->prefetched);
 	spin_unlock(&vm->mmu_lock);
 }
