@@ -16,7 +16,23 @@
 #include "x86.h"
 
 static char *mmu_param = "auto";
-module_param_named(mmu, mmu_param, charp, 0444);
+
+/* mmu=: auto, tdp or shadow; anything else fails the load, saying so. */
+static int mmu_param_set(const char *val, const struct kernel_param *kp)
+{
+	if (sysfs_streq(val, "auto") || sysfs_streq(val, "tdp") ||
+	    sysfs_streq(val, "shadow"))
+		return param_set_charp(val, kp);
+	pr_err("mmu=%s: use auto, tdp or shadow\n", val);
+	return -EINVAL;
+}
+
+static const struct kernel_param_ops mmu_param_ops = {
+	.set = mmu_param_set,
+	.get = param_get_charp,
+	.free = param_free_charp,
+};
+module_param_cb(mmu, &mmu_param_ops, &mmu_param, 0444);
 MODULE_PARM_DESC(mmu,
 		 "MMU of VMs that ask for the default: auto (nested paging if the CPU has it), tdp, shadow");
 
@@ -35,7 +51,7 @@ u32 hwvirt_mmu_default_mode(void)
 {
 	u32 modes = hwvirt_backend->mmu_modes();
 
-	if (!strcmp(mmu_param, "shadow") &&
+	if (sysfs_streq(mmu_param, "shadow") &&
 	    (modes & (1U << HWVIRT_MMU_SHADOW)))
 		return HWVIRT_MMU_SHADOW;
 	if (modes & (1U << HWVIRT_MMU_TDP))

@@ -1228,81 +1228,107 @@ static int set_leaf(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
 }
 
 /*
- * Prefetch: map the neighbours of leaf idx in its aligned group of
- * HWVIRT_SHADOW_PREFETCH guest entries, those the guest has accessed
- * (present, A set) and whose pages the host has in place now, so that a
- * process going through its memory takes a fault per group, not per
- * page.  Writable only if the guest entry is dirty and its page no
- * guest table.  Called under mmu_lock from a fault that found no MMU
- * notifier invalidation in progress: one that starts later zaps these
- * leaves as it zaps any.
+ * Map gfn at leaf j of sp ahead of a fault, with the page the host has
+ * there now (none: nothing to do).  False when the vCPU's reverse-map
+ * blocks run low: prefetching stops.
  */
-static void prefetch_leaves(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
-			    unsigned int idx)
+static bool prefetch_one(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
+			 unsigned int j, u64 gfn, unsigned int access,
+			 bool dirty)
 {
 	struct hwvirt_vm *vm = vcpu->vm;
-	struct hwvirt_slots *slots = shadow_slots(vm);
+	const struct hwvirt_slot *slot;
+	unsigned long *rmap, hva;
+	struct page *page;
+	bool writable;
+	u64 spte;
+
+	slot = hwvirt_slot_find(shadow_slots(vm), gfn);
+	if (!slot || (slot->flags & HWVIRT_SLOT_INVALID))
+		return true;
+	/* A reverse-map block to spare for the next fault. */
+	if (vcpu->mmu.descs.nr < 2)
+		return false;
+	writable = (access & HW_ACC_W) && dirty &&
+		   !(slot->flags & HWVIRT_MEM_READONLY) &&
+		   !gfn_shadowed(vm, gfn);
+	hva = slot->hva + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+	if (writable && !get_user_page_fast_only(hva, FOLL_WRITE, &page))
+		writable = false;
+	if (!writable && !get_user_page_fast_only(hva, 0, &page))
+		return true;
+	rmap = gfn_rmap(vm, gfn);
+	if (!rmap || !pte_list_add(vcpu, rmap, &sp->spt[j])) {
+		put_page(page);
+		return false;
+	}
+	spte = page_to_phys(page) | HW_PTE_P | HW_PTE_A;
+	if (access & HW_ACC_U)
+		spte |= HW_PTE_U;
+	if (!(access & HW_ACC_X))
+		spte |= HW_PTE_NX;
+	if (writable)
+		spte |= HW_PTE_W | HW_PTE_D;
+	if (sp->gfns)
+		sp->gfns[j] = gfn;
+	sp->spt[j] = spte;
+	vm->shadow.nr_mapped++;
+	vm->shadow.prefetched++;
+	put_page(page);
+	return true;
+}
+
+/*
+ * Prefetch: map the neighbours of leaf idx in its aligned group of
+ * HWVIRT_SHADOW_PREFETCH entries, so that a process (or the kernel,
+ * through its large pages) going through memory takes a fault per
+ * group, not per page.  In a guest table: the entries the guest has
+ * accessed (present, A set), writable only if dirty.  In a direct page
+ * (a guest large page, or paging off): the pages next to f's, writable
+ * if f's large page is dirty.  Only pages the host has in place now.
+ * Called under mmu_lock from a fault that found no MMU notifier
+ * invalidation in progress: one that starts later zaps these leaves as
+ * it zaps any.
+ */
+static void prefetch_leaves(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
+			    unsigned int idx, const struct shadow_fault *f)
+{
 	unsigned int size = sp->role.gpte4 ? 4 : 8;
 	unsigned int first = idx & ~(HWVIRT_SHADOW_PREFETCH - 1), i;
-	unsigned int gi = sp->role.gpte4 ? sp->role.quadrant * 512 + first :
-					   first;
 	u64 gptes[HWVIRT_SHADOW_PREFETCH] = { 0 };
 	u32 *gptes4 = (u32 *)gptes;
 	struct hw_walk_ctx ctx;
 
-	if (sp->role.direct || !slots ||
-	    read_guest_atomic(vm, (sp->gfn << PAGE_SHIFT) + gi * size, gptes,
+	if (sp->role.direct) {
+		bool dirty = f->walk.dirty || f->ctx.mode == HW_PAGING_OFF;
+
+		for (i = first; i < first + HWVIRT_SHADOW_PREFETCH; i++)
+			if (i != idx && !(sp->spt[i] & HW_PTE_P) &&
+			    !prefetch_one(vcpu, sp, i, sp->gfn + i,
+					  sp->role.access, dirty))
+				return;
+		return;
+	}
+	if (read_guest_atomic(vcpu->vm, (sp->gfn << PAGE_SHIFT) +
+			      sp_gpte_offset(sp) + first * size, gptes,
 			      HWVIRT_SHADOW_PREFETCH * size))
 		return;
 	role_ctx(vcpu, sp->role, &ctx);
 	for (i = 0; i < HWVIRT_SHADOW_PREFETCH; i++) {
-		unsigned int j = first + i, access;
-		u64 gpte = size == 4 ? gptes4[i] : gptes[i], gfn, spte;
-		const struct hwvirt_slot *slot;
-		unsigned long *rmap, hva;
-		struct page *page;
-		bool writable;
+		unsigned int j = first + i;
+		u64 gpte = size == 4 ? gptes4[i] : gptes[i];
 
 		if (j == idx || (sp->spt[j] & HW_PTE_P))
 			continue;
 		if (!(gpte & HW_PTE_P) || !(gpte & HW_PTE_A) ||
 		    (gpte & hw_walk_rsvd(&ctx, 1, gpte)))
 			continue;
-		gfn = (gpte & (size == 4 ? 0xfffff000ULL : SPTE_ADDR_MASK)) >>
-		      PAGE_SHIFT;
-		slot = hwvirt_slot_find(slots, gfn);
-		if (!slot || (slot->flags & HWVIRT_SLOT_INVALID))
-			continue;
-		/* A reverse-map block to spare for the next fault. */
-		if (vcpu->mmu.descs.nr < 2)
-			break;
-		access = sp->role.access & gpte_access(&ctx, gpte);
-		writable = (access & HW_ACC_W) && (gpte & HW_PTE_D) &&
-			   !(slot->flags & HWVIRT_MEM_READONLY) &&
-			   !gfn_shadowed(vm, gfn);
-		hva = slot->hva + ((gfn - slot->base_gfn) << PAGE_SHIFT);
-		if (writable &&
-		    !get_user_page_fast_only(hva, FOLL_WRITE, &page))
-			writable = false;
-		if (!writable && !get_user_page_fast_only(hva, 0, &page))
-			continue;
-		rmap = gfn_rmap(vm, gfn);
-		if (!rmap || !pte_list_add(vcpu, rmap, &sp->spt[j])) {
-			put_page(page);
-			break;
-		}
-		spte = page_to_phys(page) | HW_PTE_P | HW_PTE_A;
-		if (access & HW_ACC_U)
-			spte |= HW_PTE_U;
-		if (!(access & HW_ACC_X))
-			spte |= HW_PTE_NX;
-		if (writable)
-			spte |= HW_PTE_W | HW_PTE_D;
-		sp->gfns[j] = gfn;
-		sp->spt[j] = spte;
-		vm->shadow.nr_mapped++;
-		vm->shadow.prefetched++;
-		put_page(page);
+		if (!prefetch_one(vcpu, sp, j,
+				  (gpte & (size == 4 ? 0xfffff000ULL :
+					   SPTE_ADDR_MASK)) >> PAGE_SHIFT,
+				  sp->role.access & gpte_access(&ctx, gpte),
+				  gpte & HW_PTE_D))
+			return;
 	}
 }
 
@@ -1335,7 +1361,7 @@ static int fetch(struct hwvirt_vcpu *vcpu, struct shadow_fault *f)
 			int r = set_leaf(vcpu, sp, idx, f);
 
 			if (!r && prefetch_param)
-				prefetch_leaves(vcpu, sp, idx);
+				prefetch_leaves(vcpu, sp, idx, f);
 			return r;
 		}
 

@@ -63,12 +63,19 @@ static void test_api(void)
 	      "api: HWVIRT_GET_API_VERSION is %d", HWVIRT_API_VERSION);
 	check(ioctl(fd, HWVIRT_GET_API_VERSION, 1) == -1 && errno == EINVAL,
 	      "api: HWVIRT_GET_API_VERSION with an argument: EINVAL");
+	/* Shadow paging always; nested paging where the CPU has it. */
 	check(!ioctl(fd, HWVIRT_GET_INFO, &info) &&
 	      info.api_version == HWVIRT_API_VERSION &&
 	      info.backend == HWVIRT_BACKEND_SVM &&
-	      (info.caps & HWVIRT_CAP_TDP) && info.max_vcpus >= 1 &&
-	      info.max_memslots >= 8 && info.backend_desc[0],
-	      "api: HWVIRT_GET_INFO: SVM with TDP (%s)", info.backend_desc);
+	      (info.caps & HWVIRT_CAP_SHADOW_MMU) &&
+	      (info.mmu_modes & (1U << HWVIRT_MMU_SHADOW)) &&
+	      !(info.caps & HWVIRT_CAP_TDP) ==
+	      !(info.mmu_modes & (1U << HWVIRT_MMU_TDP)) &&
+	      info.max_vcpus >= 1 && info.max_memslots >= 8 &&
+	      info.backend_desc[0],
+	      "api: HWVIRT_GET_INFO: SVM, shadow paging%s (%s)",
+	      (info.caps & HWVIRT_CAP_TDP) ? " and TDP" : "",
+	      info.backend_desc);
 	check(ioctl(fd, HWVIRT_GET_VCPU_MMAP_SIZE, 0) == 4096,
 	      "api: HWVIRT_GET_VCPU_MMAP_SIZE is a page");
 	cpuid.hdr.nent = 1;
