@@ -14,19 +14,7 @@
 #ifndef HWVIRT_EMULATE_H
 #define HWVIRT_EMULATE_H
 
-#ifdef __KERNEL__
-#include <linux/types.h>
-#else
-#include <stdbool.h>
-#include <stdint.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef int8_t s8;
-typedef int32_t s32;
-typedef int64_t s64;
-#endif
+#include "hw_types.h"
 
 #define HW_MAX_INSN_LEN		15
 

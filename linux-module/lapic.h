@@ -26,16 +26,8 @@
 
 #ifdef __KERNEL__
 #include <linux/bitops.h>
-#include <linux/types.h>
-#else
-#include <stdbool.h>
-#include <stdint.h>
-typedef uint8_t u8;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef int64_t s64;
-#define __aligned(x)	__attribute__((aligned(x)))
 #endif
+#include "hw_types.h"
 
 /* Register offsets in the xAPIC page (x2APIC MSR = 0x800 + offset / 16). */
 #define HW_APIC_ID		0x020

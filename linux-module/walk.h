@@ -20,16 +20,7 @@
 #ifndef HWVIRT_WALK_H
 #define HWVIRT_WALK_H
 
-#ifdef __KERNEL__
-#include <linux/types.h>
-#else
-#include <stdbool.h>
-#include <stdint.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-#endif
+#include "hw_types.h"
 
 /* Page-table entry bits. */
 #define HW_PTE_P		(1ULL << 0)

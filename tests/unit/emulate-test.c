@@ -12,22 +12,7 @@
 
 #include "emulate.h"
 
-static int failed, passed;
-
-static void result(int good, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(good ? "ok - " : "not ok - ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (good)
-		passed++;
-	else
-		failed++;
-}
+#include "tap.h"
 
 struct dcase {
 	const char *name;

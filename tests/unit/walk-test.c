@@ -20,22 +20,7 @@
 
 #include "walk.h"
 
-static int failed, passed;
-
-static void result(int good, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(good ? "ok - " : "not ok - ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (good)
-		passed++;
-	else
-		failed++;
-}
+#include "tap.h"
 
 /* --- fake guest memory --------------------------------------------- */
 
