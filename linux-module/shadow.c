@@ -706,6 +706,18 @@ static unsigned int gpte_access(const struct hw_walk_ctx *ctx, u64 gpte)
 	return access;
 }
 
+/* A present leaf mapping pa with access (HW_ACC_*), writable aside. */
+static u64 leaf_spte(u64 pa, unsigned int access)
+{
+	u64 spte = pa | HW_PTE_P | HW_PTE_A;
+
+	if (access & HW_ACC_U)
+		spte |= HW_PTE_U;
+	if (!(access & HW_ACC_X))
+		spte |= HW_PTE_NX;
+	return spte;
+}
+
 /*
  * Bring leaf i of an unsync shadow page in step with its guest entry
  * gpte (read: false if the guest table could not be read): the entry
@@ -728,11 +740,7 @@ static void sync_leaf(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
 		return;
 	}
 	access = sp->role.access & gpte_access(ctx, gpte);
-	new = (old & SPTE_ADDR_MASK) | HW_PTE_P | HW_PTE_A;
-	if (access & HW_ACC_U)
-		new |= HW_PTE_U;
-	if (!(access & HW_ACC_X))
-		new |= HW_PTE_NX;
+	new = leaf_spte(old & SPTE_ADDR_MASK, access);
 	if ((old & HW_PTE_W) && (access & HW_ACC_W) && (gpte & HW_PTE_D))
 		new |= HW_PTE_W | HW_PTE_D;
 	sp->spt[i] = new;
@@ -1164,12 +1172,8 @@ static u64 make_leaf(struct shadow_fault *f, struct hwvirt_sp *sp,
 		     bool writable)
 {
 	unsigned int access = f->walk.access;
-	u64 spte = page_to_phys(f->page) | HW_PTE_P | HW_PTE_A;
+	u64 spte = leaf_spte(page_to_phys(f->page), access);
 
-	if (access & HW_ACC_U)
-		spte |= HW_PTE_U;
-	if (!(access & HW_ACC_X))
-		spte |= HW_PTE_NX;
 	if (!writable)
 		return spte;
 	if (access & HW_ACC_W) {
@@ -1262,11 +1266,7 @@ static bool prefetch_one(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
 		put_page(page);
 		return false;
 	}
-	spte = page_to_phys(page) | HW_PTE_P | HW_PTE_A;
-	if (access & HW_ACC_U)
-		spte |= HW_PTE_U;
-	if (!(access & HW_ACC_X))
-		spte |= HW_PTE_NX;
+	spte = leaf_spte(page_to_phys(page), access);
 	if (writable)
 		spte |= HW_PTE_W | HW_PTE_D;
 	if (sp->gfns)
