@@ -59,6 +59,15 @@ struct hwvirt_slot {
 	 * change makes, freed when the slot is deleted.  NULL with TDP.
 	 */
 	unsigned long *rmap;
+	/*
+	 * HWVIRT_MEM_LOG_DIRTY: a bit per page of the slot, set (atomically,
+	 * with or without mmu_lock) when the page is mapped writable for a
+	 * guest write or written by the module, taken by HWVIRT_GET_DIRTY_LOG
+	 * under vm->lock and mmu_lock.  Allocated when logging starts,
+	 * shared by the copies of the slot, freed (after an SRCU grace
+	 * period) when logging stops or the slot goes.  NULL otherwise.
+	 */
+	unsigned long *dirty_bitmap;
 };
 
 /*
@@ -215,6 +224,19 @@ struct hwvirt_vm {
 
 	/* Guest TSC = host TSC + tsc_offset (per VM, so vCPUs agree). */
 	s64 tsc_offset;
+
+	/*
+	 * ioeventfds (eventfd.c): the list is changed under lock and read
+	 * under RCU by the vCPUs.  irqfds: the list and nr_irqfds under
+	 * irqfds_lock (the eventfd's wake-up takes it, interrupts off),
+	 * assignments serialized by lock.
+	 */
+	struct list_head ioeventfds;
+	unsigned int nr_ioeventfds;
+	struct list_head irqfds;
+	spinlock_t irqfds_lock;
+	unsigned int nr_irqfds;
+	atomic64_t irqfd_msis;		/* MSIs the irqfds sent */
 
 	atomic64_t msis;		/* HWVIRT_SIGNAL_MSI calls */
 	atomic64_t smis;		/* SMIs on the APIC bus, dropped */

@@ -6,7 +6,7 @@
 #define HWVIRT_LIMITS_H
 
 /* Module version; dkms.conf's PACKAGE_VERSION must match. */
-#define HWVIRT_VERSION			"0.4.0"
+#define HWVIRT_VERSION			"0.5.0"
 
 /* Room for the backend's one-line description (hwvirt_info.backend_desc). */
 #define HWVIRT_DESC_LEN			160
@@ -25,6 +25,16 @@
 #define HWVIRT_MAX_GPA_BITS		52
 #define HWVIRT_TDP_MIN_LEVELS		4
 #define HWVIRT_TDP_MAX_LEVELS		5
+
+/* Per VM: ioeventfds and irqfds (HWVIRT_IOEVENTFD, HWVIRT_IRQFD). */
+#define HWVIRT_MAX_IOEVENTFDS		1024
+#define HWVIRT_MAX_IRQFDS		1024
+
+/*
+ * Dirty logging works on this many pages (shadow) or bitmap words
+ * between chances for the MMU lock to be taken by others.
+ */
+#define HWVIRT_DIRTY_LOG_BATCH		512
 
 /* Per vCPU: entries in HWVIRT_SET_CPUID and HWVIRT_{GET,SET}_MSRS. */
 #define HWVIRT_MAX_CPUID_ENTRIES	256

@@ -115,7 +115,8 @@ static int hwvirt_get_info(void __user *argp)
 	struct hwvirt_info info = {
 		.api_version = HWVIRT_API_VERSION,
 		.backend = hwvirt_backend->abi_backend,
-		.caps = HWVIRT_CAP_LAPIC |
+		.caps = HWVIRT_CAP_LAPIC | HWVIRT_CAP_DIRTY_LOG |
+			HWVIRT_CAP_IOEVENTFD | HWVIRT_CAP_IRQFD |
 			(hwvirt_supported_xcr0 ? HWVIRT_CAP_XSAVE : 0) |
 			(hwvirt_backend->mmu_modes() & (1U << HWVIRT_MMU_TDP) ?
 			 HWVIRT_CAP_TDP : 0) |
@@ -256,9 +257,12 @@ static int __init hwvirt_init(void)
 	r = hwvirt_x86_setup();
 	if (r)
 		return r;
-	r = hwvirt_backend->setup();
+	r = hwvirt_eventfd_setup();
 	if (r)
 		return r;
+	r = hwvirt_backend->setup();
+	if (r)
+		goto out_eventfd;
 
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hwvirt:online",
 			      hwvirt_cpu_online, hwvirt_cpu_offline);
@@ -284,6 +288,8 @@ out_cpuhp:
 	cpuhp_remove_state(hwvirt_cpuhp_state);
 out_unsetup:
 	hwvirt_backend->unsetup();
+out_eventfd:
+	hwvirt_eventfd_unsetup();
 	return r;
 }
 
@@ -294,6 +300,7 @@ static void __exit hwvirt_exit(void)
 	unregister_reboot_notifier(&hwvirt_reboot_nb);
 	cpuhp_remove_state(hwvirt_cpuhp_state);
 	hwvirt_backend->unsetup();
+	hwvirt_eventfd_unsetup();
 	pr_info("%s disabled on every CPU, unloaded\n", hwvirt_backend->name);
 }
 

@@ -7,6 +7,13 @@
  * sleep in get_user_pages).  A slot that is deleted, moved or made
  * read-only is first published invalid, while the MMU zaps what it
  * mapped for it (see mmu.h).
+ *
+ * Dirty logging (HWVIRT_MEM_LOG_DIRTY): a logging slot has a bitmap, a
+ * bit per page.  The MMU maps its pages writable only for a write fault,
+ * which sets the page's bit; the module's own writes to guest RAM set it
+ * too (x86.c).  Starting to log write-protects what the slot maps; each
+ * HWVIRT_GET_DIRTY_LOG takes the bits and write-protects those pages
+ * again, so that the next write faults and is seen.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -83,10 +90,12 @@ int hwvirt_set_memslot(struct hwvirt_vm *vm, const struct hwvirt_memslot *req)
 	struct hwvirt_slot *cur, *s, gone = { 0 };
 	u64 base_gfn = req->guest_phys_addr >> PAGE_SHIFT;
 	u64 npages = req->memory_size >> PAGE_SHIFT;
+	unsigned long *log = NULL, *log_gone = NULL;
+	bool log_start = false;
 	int i, r = 0;
 
 	if (req->slot >= HWVIRT_MAX_MEMSLOTS ||
-	    (req->flags & ~HWVIRT_MEM_READONLY))
+	    (req->flags & ~(HWVIRT_MEM_READONLY | HWVIRT_MEM_LOG_DIRTY)))
 		return -EINVAL;
 	if (!PAGE_ALIGNED(req->guest_phys_addr) ||
 	    !PAGE_ALIGNED(req->memory_size) ||
@@ -141,8 +150,21 @@ int hwvirt_set_memslot(struct hwvirt_vm *vm, const struct hwvirt_memslot *req)
 		}
 	}
 
+	/* Logging starts: the bitmap, before anything changes. */
+	if (req->memory_size && (req->flags & HWVIRT_MEM_LOG_DIRTY) &&
+	    !(cur && cur->dirty_bitmap)) {
+		log = kvcalloc(BITS_TO_LONGS(npages), sizeof(long),
+			       GFP_KERNEL_ACCOUNT);
+		if (!log) {
+			r = -ENOMEM;
+			goto out;
+		}
+		log_start = cur != NULL;
+	}
+
 	new = kmemdup(old, sizeof(*old), GFP_KERNEL_ACCOUNT);
 	if (!new) {
+		kvfree(log);
 		r = -ENOMEM;
 		goto out;
 	}
@@ -161,6 +183,7 @@ int hwvirt_set_memslot(struct hwvirt_vm *vm, const struct hwvirt_memslot *req)
 
 		if (!mid) {
 			kfree(new);
+			kvfree(log);
 			r = -ENOMEM;
 			goto out;
 		}
@@ -173,20 +196,29 @@ int hwvirt_set_memslot(struct hwvirt_vm *vm, const struct hwvirt_memslot *req)
 	}
 	if (cur && !req->memory_size) {
 		gone = *cur;
+		log_gone = gone.dirty_bitmap;
 		*cur = new->slot[--new->nr];
 	} else if (cur) {
 		cur->base_gfn = base_gfn;
 		cur->flags = req->flags;
+		if (log) {
+			cur->dirty_bitmap = log;
+		} else if (!(req->flags & HWVIRT_MEM_LOG_DIRTY)) {
+			log_gone = cur->dirty_bitmap;
+			cur->dirty_bitmap = NULL;
+		}
 	} else {
 		s = &new->slot[new->nr];
 		*s = (struct hwvirt_slot) {
 			.id = req->slot, .flags = req->flags,
 			.base_gfn = base_gfn, .npages = npages,
 			.hva = req->userspace_addr,
+			.dirty_bitmap = log,
 		};
 		r = hwvirt_mmu_slot_create(vm, s);
 		if (r) {
 			kfree(new);
+			kvfree(log);
 			goto out;
 		}
 		new->nr++;
@@ -196,7 +228,14 @@ int hwvirt_set_memslot(struct hwvirt_vm *vm, const struct hwvirt_memslot *req)
 	rcu_assign_pointer(vm->slots, new);
 	synchronize_srcu(&vm->srcu);
 	kfree(old);
+	/*
+	 * Every fault from now on sees the bitmap and maps the slot's pages
+	 * read-only until written: write-protect what was mapped before.
+	 */
+	if (log_start)
+		hwvirt_mmu_log_dirty_start(vm, slot_by_id(new, req->slot));
 	hwvirt_mmu_slot_free(vm, &gone);
+	kvfree(log_gone);
 out:
 	mutex_unlock(&vm->lock);
 	return r;
@@ -208,8 +247,53 @@ void hwvirt_slots_free(struct hwvirt_vm *vm)
 	struct hwvirt_slots *slots = rcu_dereference_protected(vm->slots, 1);
 	int i;
 
-	for (i = 0; slots && i < slots->nr; i++)
+	for (i = 0; slots && i < slots->nr; i++) {
 		hwvirt_mmu_slot_free(vm, &slots->slot[i]);
+		kvfree(slots->slot[i].dirty_bitmap);
+	}
 	kfree(slots);
 	RCU_INIT_POINTER(vm->slots, NULL);
+}
+
+/*
+ * HWVIRT_GET_DIRTY_LOG: the slot's dirty bits to userspace, cleared, and
+ * their pages write-protected again (the MMU flushes the vCPUs' TLBs
+ * before this returns, so a write after the copy faults and is logged).
+ */
+int hwvirt_get_dirty_log(struct hwvirt_vm *vm,
+			 const struct hwvirt_dirty_log *log)
+{
+	struct hwvirt_slots *slots;
+	struct hwvirt_slot *slot;
+	unsigned long *mask;
+	size_t bytes;
+	int r = 0;
+
+	if (log->flags || log->reserved[0] || log->reserved[1])
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	slots = rcu_dereference_protected(vm->slots, lockdep_is_held(&vm->lock));
+	slot = slot_by_id(slots, log->slot);
+	if (!slot) {
+		r = -ENOENT;
+		goto out;
+	}
+	if (!slot->dirty_bitmap) {
+		r = -EINVAL;
+		goto out;
+	}
+	bytes = BITS_TO_LONGS(slot->npages) * sizeof(long);
+	mask = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!mask) {
+		r = -ENOMEM;
+		goto out;
+	}
+	hwvirt_mmu_fetch_dirty(vm, slot, mask);
+	if (copy_to_user(u64_to_user_ptr(log->bitmap), mask, bytes))
+		r = -EFAULT;
+	kvfree(mask);
+out:
+	mutex_unlock(&vm->lock);
+	return r;
 }

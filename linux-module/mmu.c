@@ -132,6 +132,62 @@ void hwvirt_mmu_zap_gfn_range(struct hwvirt_vm *vm, u64 start, u64 end)
 		hwvirt_tdp_zap_gfn_range(vm, start, end);
 }
 
+/* Under mmu_lock: no spte maps gfn writable; true if one did. */
+static bool wrprotect_gfn(struct hwvirt_vm *vm, u64 gfn)
+{
+	if (is_shadow(vm))
+		return hwvirt_shadow_wrprotect_gfn(vm, gfn);
+	return hwvirt_tdp_wrprotect_range(vm, gfn, gfn + 1);
+}
+
+void hwvirt_mmu_log_dirty_start(struct hwvirt_vm *vm,
+				const struct hwvirt_slot *slot)
+{
+	bool flush = false;
+	u64 i;
+
+	spin_lock(&vm->mmu_lock);
+	if (!is_shadow(vm)) {
+		flush = hwvirt_tdp_wrprotect_range(vm, slot->base_gfn,
+						   slot->base_gfn + slot->npages);
+	} else {
+		for (i = 0; i < slot->npages; i++) {
+			flush |= hwvirt_shadow_wrprotect_gfn(vm,
+							     slot->base_gfn + i);
+			if (!((i + 1) % HWVIRT_DIRTY_LOG_BATCH))
+				cond_resched_lock(&vm->mmu_lock);
+		}
+	}
+	spin_unlock(&vm->mmu_lock);
+	if (flush)
+		hwvirt_request_all(vm, HWVIRT_REQ_TLB_FLUSH);
+}
+
+void hwvirt_mmu_fetch_dirty(struct hwvirt_vm *vm,
+			    const struct hwvirt_slot *slot,
+			    unsigned long *mask)
+{
+	unsigned long n = BITS_TO_LONGS(slot->npages), i, bit;
+	bool flush = false;
+
+	spin_lock(&vm->mmu_lock);
+	for (i = 0; i < n; i++) {
+		/*
+		 * Take the bits first: a write fault after this sets the bit
+		 * again (under mmu_lock, so not before we protect the page).
+		 */
+		mask[i] = xchg(&slot->dirty_bitmap[i], 0);
+		for_each_set_bit(bit, &mask[i], BITS_PER_LONG)
+			flush |= wrprotect_gfn(vm, slot->base_gfn +
+					       i * BITS_PER_LONG + bit);
+		if (!((i + 1) % HWVIRT_DIRTY_LOG_BATCH))
+			cond_resched_lock(&vm->mmu_lock);
+	}
+	spin_unlock(&vm->mmu_lock);
+	if (flush)
+		hwvirt_request_all(vm, HWVIRT_REQ_TLB_FLUSH);
+}
+
 void hwvirt_mmu_guest_wrote(struct hwvirt_vcpu *vcpu, u64 gpa,
 			    unsigned int len)
 {

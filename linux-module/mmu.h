@@ -50,6 +50,19 @@ void hwvirt_mmu_slot_free(struct hwvirt_vm *vm, struct hwvirt_slot *slot);
 void hwvirt_mmu_zap_slot(struct hwvirt_vm *vm, const struct hwvirt_slot *slot);
 void hwvirt_mmu_zap_gfn_range(struct hwvirt_vm *vm, u64 start, u64 end);
 
+/*
+ * Dirty logging (memslot.c).  In a slot with a dirty bitmap, a page is
+ * mapped writable only for a write fault, which sets its bit.  Logging
+ * started: write-protect what the slot maps.  A fetch (under vm->lock):
+ * move the slot's bits into mask, write-protect those pages, and flush
+ * the vCPUs' TLBs before returning.
+ */
+void hwvirt_mmu_log_dirty_start(struct hwvirt_vm *vm,
+				const struct hwvirt_slot *slot);
+void hwvirt_mmu_fetch_dirty(struct hwvirt_vm *vm,
+			    const struct hwvirt_slot *slot,
+			    unsigned long *mask);
+
 /* Guest RAM the module wrote for the guest (emulation, string I/O). */
 void hwvirt_mmu_guest_wrote(struct hwvirt_vcpu *vcpu, u64 gpa,
 			    unsigned int len);
@@ -113,6 +126,8 @@ int hwvirt_shadow_root(struct hwvirt_vcpu *vcpu, u64 *hw_cr3);
 int hwvirt_tdp_init(struct hwvirt_vm *vm);
 void hwvirt_tdp_destroy(struct hwvirt_vm *vm);
 void hwvirt_tdp_zap_gfn_range(struct hwvirt_vm *vm, u64 start, u64 end);
+/* Under mmu_lock: take write access from the leaves; true if any had it. */
+bool hwvirt_tdp_wrprotect_range(struct hwvirt_vm *vm, u64 start, u64 end);
 
 int hwvirt_shadow_mmu_init(struct hwvirt_vm *vm);
 void hwvirt_shadow_mmu_destroy(struct hwvirt_vm *vm);
@@ -124,6 +139,7 @@ void hwvirt_shadow_guest_wrote(struct hwvirt_vm *vm, u64 gpa,
 void hwvirt_shadow_zap_gfn_range(struct hwvirt_vm *vm, u64 start, u64 end);
 void hwvirt_shadow_zap_slot(struct hwvirt_vm *vm,
 			    const struct hwvirt_slot *slot);
+bool hwvirt_shadow_wrprotect_gfn(struct hwvirt_vm *vm, u64 gfn);
 void hwvirt_shadow_stats(struct hwvirt_vm *vm, u64 *val);
 void hwvirt_shadow_show(struct seq_file *m, struct hwvirt_vm *vm);
 unsigned long hwvirt_shadow_max_pages(struct hwvirt_vm *vm);

@@ -505,6 +505,13 @@ static bool write_protect_gfn(struct hwvirt_vm *vm, u64 gfn)
 	return flush;
 }
 
+/* Dirty logging: gfn's pages lose write access (mmu.c flushes). */
+bool hwvirt_shadow_wrprotect_gfn(struct hwvirt_vm *vm, u64 gfn)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+	return write_protect_gfn(vm, gfn);
+}
+
 /*
  * The guest page at gfn becomes a table of a level above 1: its unsync
  * shadow pages, which let it be written, go (the caller write-protects
@@ -1210,7 +1217,14 @@ static int set_leaf(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
 		else
 			writable = false;
 	}
+	/* Dirty logging: writable at a write, which the log records. */
+	if (writable && f->slot->dirty_bitmap && !f->write)
+		writable = false;
 	new = make_leaf(f, sp, writable);
+	if ((new & HW_PTE_W) && f->slot->dirty_bitmap) {
+		hwvirt_slot_mark_dirty(f->slot, f->gfn);
+		vcpu->stat[HWVIRT_STAT_DIRTY_FAULTS]++;
+	}
 	unsigned long *rmap;
 
 	if (old & HW_PTE_P) {
@@ -1254,7 +1268,7 @@ static bool prefetch_one(struct hwvirt_vcpu *vcpu, struct hwvirt_sp *sp,
 	if (vcpu->mmu.descs.nr < 2)
 		return false;
 	writable = (access & HW_ACC_W) && dirty &&
-		   !(slot->flags & HWVIRT_MEM_READONLY) &&
+		   !(slot->flags & HWVIRT_MEM_READONLY) && !slot->dirty_bitmap &&
 		   !gfn_shadowed(vm, gfn);
 	hva = slot->hva + ((gfn - slot->base_gfn) << PAGE_SHIFT);
 	if (writable && !get_user_page_fast_only(hva, FOLL_WRITE, &page))

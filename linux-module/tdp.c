@@ -16,6 +16,12 @@
  *
  * NPT entries have the format of long-mode page-table entries; every
  * guest access counts as a user access, so every entry has U set.
+ *
+ * Dirty logging: a leaf of a logging slot is writable (W) only after a
+ * write faulted on it, which marks the page dirty; TDP_SW_WRITABLE says
+ * that the page itself may be written (it was taken for writing), so
+ * such a fault only sets W.  Leaves are 4 KiB: there are no large
+ * mappings to split when logging starts.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -180,6 +186,74 @@ void hwvirt_tdp_destroy(struct hwvirt_vm *vm)
 	vm->tdp.root = NULL;
 }
 
+/* Leaves [start, end) lose W; true if one had it.  Under mmu_lock. */
+static bool tdp_wrprotect(u64 *table, int level, u64 base, u64 start, u64 end)
+{
+	u64 span = 1ULL << (9 * (level - 1));
+	bool flush = false;
+	unsigned int i;
+
+	for (i = tdp_index(start > base ? start : base, level);
+	     i < TDP_ENTRIES; i++) {
+		u64 gfn = base + i * span;
+
+		if (gfn >= end)
+			break;
+		if (!(table[i] & TDP_P))
+			continue;
+		if (level > 1) {
+			flush |= tdp_wrprotect(tdp_table(table[i]), level - 1,
+					       gfn, start, end);
+		} else if (table[i] & TDP_W) {
+			table[i] &= ~TDP_W;
+			flush = true;
+		}
+	}
+	return flush;
+}
+
+bool hwvirt_tdp_wrprotect_range(struct hwvirt_vm *vm, u64 start, u64 end)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+	if (start >= tdp_gfn_end(vm))
+		return false;
+	return tdp_wrprotect(vm->tdp.root, vm->tdp.levels, 0, start,
+			     min(end, tdp_gfn_end(vm)));
+}
+
+/* The leaf entry for gfn, or NULL if a table on the way is missing. */
+static u64 *tdp_walk(struct hwvirt_vm *vm, u64 gfn)
+{
+	u64 *table = vm->tdp.root;
+	int level;
+
+	for (level = vm->tdp.levels; level > 1; level--) {
+		u64 e = table[tdp_index(gfn, level)];
+
+		if (!(e & TDP_P))
+			return NULL;
+		table = tdp_table(e);
+	}
+	return &table[tdp_index(gfn, 1)];
+}
+
+/*
+ * A write fault on a present leaf of a page that may be written (write-
+ * protected for dirty logging): make it writable and log the page.
+ * True if the leaf is fine for the write now.  Under mmu_lock.
+ */
+static bool tdp_write_present(const struct hwvirt_slot *slot, u64 gfn,
+			      u64 *leaf)
+{
+	if (!leaf || !(*leaf & TDP_P) || !(*leaf & TDP_SW_WRITABLE))
+		return false;
+	if (!(*leaf & TDP_W)) {
+		hwvirt_slot_mark_dirty(slot, gfn);
+		*leaf |= TDP_W;
+	}
+	return true;
+}
+
 /* Page-table pages allocated before taking mmu_lock. */
 struct tdp_cache {
 	int nr;
@@ -262,6 +336,20 @@ int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write)
 	writable = !(slot->flags & HWVIRT_MEM_READONLY);
 	hva = slot->hva + ((gfn - slot->base_gfn) << PAGE_SHIFT);
 
+	/* Write-protected for dirty logging: no need for the page again. */
+	if (write) {
+		bool done;
+
+		spin_lock(&vm->mmu_lock);
+		done = tdp_write_present(slot, gfn, tdp_walk(vm, gfn));
+		spin_unlock(&vm->mmu_lock);
+		if (done) {
+			vcpu->stat[HWVIRT_STAT_DIRTY_FAULTS]++;
+			srcu_read_unlock(&vm->srcu, idx);
+			return 0;
+		}
+	}
+
 	mmu_seq = READ_ONCE(vm->mmu_invalidate_seq);
 	/*
 	 * Read the invalidation sequence before faulting the page in; the
@@ -297,12 +385,21 @@ int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write)
 	}
 	if (*leaf & TDP_P) {
 		/* Another vCPU mapped it first. */
+		if (write)
+			tdp_write_present(slot, gfn, leaf);
 		spin_unlock(&vm->mmu_lock);
 		put_page(page);
 		goto out;
 	}
-	*leaf = page_to_phys(page) | TDP_P | TDP_U |
-		(writable ? TDP_W | TDP_SW_WRITABLE : 0);
+	*leaf = page_to_phys(page) | TDP_P | TDP_U;
+	if (writable) {
+		/* Logging: writable at the first write, which it records. */
+		*leaf |= TDP_SW_WRITABLE;
+		if (write || !slot->dirty_bitmap) {
+			*leaf |= TDP_W;
+			hwvirt_slot_mark_dirty(slot, gfn);
+		}
+	}
 	vm->tdp.nr_mapped++;
 	spin_unlock(&vm->mmu_lock);
 out:

@@ -61,6 +61,9 @@ static const char *const hwvirt_stat_names[HWVIRT_STAT_NR] = {
 	[HWVIRT_STAT_INVLPG_EXITS]	= "invlpg_exits",
 	[HWVIRT_STAT_UNSYNCS]		= "unsyncs",
 	[HWVIRT_STAT_SYNCS]		= "syncs",
+	[HWVIRT_STAT_IOEVENTS]		= "ioevents",
+	[HWVIRT_STAT_IRQFD_MSIS]	= "irqfd_msis",
+	[HWVIRT_STAT_DIRTY_FAULTS]	= "dirty_faults",
 };
 
 /* Sum the vCPUs' counters (racy reads of other threads' counters are fine). */
@@ -79,6 +82,7 @@ static void hwvirt_vm_stats(struct hwvirt_vm *vm, u64 *val)
 			val[j] += READ_ONCE(vcpu->stat[j]);
 	}
 	hwvirt_mmu_stats(vm, val);
+	val[HWVIRT_STAT_IRQFD_MSIS] = atomic64_read(&vm->irqfd_msis);
 	val[HWVIRT_STAT_MSIS] = atomic64_read(&vm->msis);
 	val[HWVIRT_STAT_SMIS] = atomic64_read(&vm->smis);
 }
@@ -180,6 +184,8 @@ static void hwvirt_vm_destroy(struct kref *ref)
 	int i;
 
 	debugfs_remove_recursive(vm->debugfs);
+	/* No MSI from an irqfd after this: they reach the vCPUs. */
+	hwvirt_eventfds_free(vm);
 	mmu_notifier_unregister(&vm->mmu_notifier, vm->mm);
 	/*
 	 * The zaps in hwvirt_mmu_destroy() post a TLB flush to every vCPU:
@@ -241,6 +247,27 @@ static long hwvirt_vm_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		atomic64_inc(&vm->msis);
 		return hwvirt_signal_msi(vm, &msi);
+	case HWVIRT_IOEVENTFD: {
+		struct hwvirt_ioeventfd args;
+
+		if (copy_from_user(&args, argp, sizeof(args)))
+			return -EFAULT;
+		return hwvirt_ioeventfd(vm, &args);
+	}
+	case HWVIRT_IRQFD: {
+		struct hwvirt_irqfd args;
+
+		if (copy_from_user(&args, argp, sizeof(args)))
+			return -EFAULT;
+		return hwvirt_irqfd(vm, &args);
+	}
+	case HWVIRT_GET_DIRTY_LOG: {
+		struct hwvirt_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return hwvirt_get_dirty_log(vm, &log);
+	}
 	case HWVIRT_GET_VM_INFO: {
 		struct hwvirt_vm_info info = {
 			.mmu_mode = vm->mmu_mode,
@@ -284,6 +311,7 @@ int hwvirt_vm_create(const struct hwvirt_vm_config *cfg)
 	vm->lapic = cfg->flags & HWVIRT_VM_LAPIC;
 	mutex_init(&vm->lock);
 	spin_lock_init(&vm->mmu_lock);
+	hwvirt_eventfds_init(vm);
 	vm->tsc_offset = -(s64)rdtsc();
 
 	r = init_srcu_struct(&vm->srcu);

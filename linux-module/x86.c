@@ -688,6 +688,8 @@ static int access_gpa(struct hwvirt_vm *vm, u64 gpa, void *buf,
 			r = -EFAULT;
 			break;
 		}
+		if (to_guest)
+			hwvirt_slot_mark_dirty(slot, gpa >> PAGE_SHIFT);
 		gpa += chunk;
 		buf += chunk;
 		len -= chunk;
@@ -765,6 +767,8 @@ int hwvirt_cmpxchg_gpa(struct hwvirt_vm *vm, u64 gpa, u64 old, u64 new,
 	}
 	if (r < 0)
 		r = -1;
+	else if (r == 0)
+		hwvirt_slot_mark_dirty(slot, gpa >> PAGE_SHIFT);
 out:
 	srcu_read_unlock(&vm->srcu, idx);
 	return r;
@@ -1250,6 +1254,11 @@ int hwvirt_handle_pio(struct hwvirt_vcpu *vcpu, u16 port, unsigned int size,
 	if (string)
 		return handle_string_pio(vcpu, port, size, in, next_rip);
 
+	if (!in && hwvirt_ioeventfd_write(vcpu, true, port, size,
+					  vcpu->regs[HW_RAX])) {
+		vcpu->rip = next_rip;
+		return HWVIRT_RESUME;
+	}
 	set_pio_exit(vcpu, port, size, in, 1);
 	if (in) {
 		vcpu->completion = HWVIRT_COMPLETE_PIO_IN;
@@ -1317,6 +1326,8 @@ static int emul_write(struct emul *e, u64 gpa, unsigned int size, u64 val)
 	if (r <= 0)
 		return r ? -EFAULT : 0;
 	if (!hwvirt_apic_mmio(e->vcpu, gpa, size, &val, true))
+		return 0;
+	if (hwvirt_ioeventfd_write(e->vcpu, false, gpa, size, val))
 		return 0;
 	run->exit_reason = HWVIRT_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;

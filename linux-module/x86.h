@@ -285,6 +285,26 @@ const struct hwvirt_slot *hwvirt_slot_find(struct hwvirt_slots *slots,
 int hwvirt_set_memslot(struct hwvirt_vm *vm,
 		       const struct hwvirt_memslot *req);
 void hwvirt_slots_free(struct hwvirt_vm *vm);
+int hwvirt_get_dirty_log(struct hwvirt_vm *vm,
+			 const struct hwvirt_dirty_log *log);
+
+/* A page of slot gets written: its bit in the dirty log, if logging. */
+static inline void hwvirt_slot_mark_dirty(const struct hwvirt_slot *slot,
+					  u64 gfn)
+{
+	if (slot->dirty_bitmap)
+		set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
+}
+
+/* ioeventfds and irqfds (eventfd.c). */
+int hwvirt_ioeventfd(struct hwvirt_vm *vm, const struct hwvirt_ioeventfd *args);
+bool hwvirt_ioeventfd_write(struct hwvirt_vcpu *vcpu, bool pio, u64 addr,
+			    u32 len, u64 val);
+int hwvirt_irqfd(struct hwvirt_vm *vm, const struct hwvirt_irqfd *args);
+void hwvirt_eventfds_init(struct hwvirt_vm *vm);
+void hwvirt_eventfds_free(struct hwvirt_vm *vm);
+int hwvirt_eventfd_setup(void);
+void hwvirt_eventfd_unsetup(void);
 
 /* VMs (vm.c) and vCPUs (vcpu.c). */
 int hwvirt_vm_create(const struct hwvirt_vm_config *cfg);

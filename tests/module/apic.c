@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -461,10 +462,118 @@ static void test_apic_msi(void)
 	done_apic_vm(&vm, &v, 1);
 }
 
+static int irqfd(struct tvm *vm, int fd, uint32_t flags, uint32_t data)
+{
+	struct hwvirt_irqfd a = {
+		.fd = fd, .flags = flags,
+		.msi_address = 0xfee00000, .msi_data = data,
+	};
+
+	return ioctl(vm->fd, HWVIRT_IRQFD, &a);
+}
+
+/* Signal an eventfd as an I/O thread would. */
+static void kick_eventfd(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		fail_setup("write an eventfd");
+}
+
+static void test_irqfd(void)
+{
+	struct hwvirt_irqfd bad;
+	struct tvm vm;
+	struct tvcpu v;
+	int efd, efd2, vec, i;
+	uint64_t n0;
+
+	efd = eventfd(0, EFD_CLOEXEC);
+	efd2 = eventfd(0, EFD_CLOEXEC);
+	if (efd < 0 || efd2 < 0)
+		fail_setup("eventfd");
+
+	/* Without an in-kernel APIC there is nobody to send the MSI to. */
+	if (tvm_create(&vm, MEM_SIZE))
+		fail_setup("create a VM");
+	check(irqfd(&vm, efd, 0, 0x404a) == -1 && errno == ENXIO,
+	      "irqfd: without an in-kernel APIC: ENXIO");
+	tvm_destroy(&vm);
+
+	new_apic_vm(&vm, &v, 1);
+	check(irqfd(&vm, -1, 0, 0x404a) == -1 && errno == EBADF,
+	      "irqfd: a bad fd: EBADF");
+	check(irqfd(&vm, vm.sys, 0, 0x404a) == -1 && errno == EINVAL,
+	      "irqfd: an fd that is no eventfd: EINVAL");
+	bad = (struct hwvirt_irqfd) { .fd = efd, .msi_address = 0x12345000 };
+	check(ioctl(vm.fd, HWVIRT_IRQFD, &bad) == -1 && errno == EINVAL,
+	      "irqfd: an MSI address outside 0xfeexxxxx: EINVAL");
+	bad = (struct hwvirt_irqfd) { .fd = efd, .msi_address = 0xfee00000,
+				      .flags = 2 };
+	check(ioctl(vm.fd, HWVIRT_IRQFD, &bad) == -1 && errno == EINVAL,
+	      "irqfd: unknown flags: EINVAL");
+	check(irqfd(&vm, efd, HWVIRT_IRQFD_DEASSIGN, 0) == -1 && errno == ENOENT,
+	      "irqfd: deassigning an fd never assigned: ENOENT");
+
+	start(&v, CMD_WAIT);
+	if (apic_on(&v, "irqfd")) {
+		/* Signalled before it was assigned: the assignment sends it. */
+		kick_eventfd(efd);
+		check(irqfd(&vm, efd, 0, 0x404a) == 0,
+		      "irqfd: assigned (vector 0x4a)");
+		vec = next_irq(&v);
+		check(vec == 0x4a, "irqfd: a signal sent the MSI (vector 0x%x)",
+		      vec);
+		/* Re-assigning changes the MSI, as a guest moving it would. */
+		check(irqfd(&vm, efd, 0, 0x404b) == 0,
+		      "irqfd: assigning it again changes its MSI");
+		kick_eventfd(efd);
+		vec = next_irq(&v);
+		check(vec == 0x4b, "irqfd: the new vector came (0x%x)", vec);
+		/* A halted vCPU wakes up for it. */
+		n0 = vm_stat(&vm, HWVIRT_STAT_HALT_WAKEUPS);
+		check(irqfd(&vm, efd2, 0, 0x404c) == 0,
+		      "irqfd: a second eventfd (vector 0x4c)");
+		for (i = 0; i < 5; i++) {
+			kick_eventfd(efd2);
+			vec = next_irq(&v);
+			if (vec != 0x4c)
+				break;
+		}
+		check(i == 5, "irqfd: 5 signals, 5 interrupts (last 0x%x)", vec);
+		check(vm_stat(&vm, HWVIRT_STAT_IRQFD_MSIS) >= 7,
+		      "irqfd: counted (%llu MSIs)",
+		      (unsigned long long)vm_stat(&vm, HWVIRT_STAT_IRQFD_MSIS));
+		diag("irqfd: %llu halt wake-ups",
+		     (unsigned long long)(vm_stat(&vm, HWVIRT_STAT_HALT_WAKEUPS) - n0));
+		check(irqfd(&vm, efd, HWVIRT_IRQFD_DEASSIGN, 0) == 0,
+		      "irqfd: deassigned");
+		check(irqfd(&vm, efd, HWVIRT_IRQFD_DEASSIGN, 0) == -1 &&
+		      errno == ENOENT, "irqfd: ...and gone");
+	}
+	/* Closing the eventfd lets its irqfd go; the VM's end the others. */
+	close(efd2);
+	close(efd);
+	done_apic_vm(&vm, &v, 1);
+
+	/* An eventfd still open when the VM goes: freed with the VM. */
+	efd = eventfd(0, EFD_CLOEXEC);
+	new_apic_vm(&vm, &v, 1);
+	check(irqfd(&vm, efd, 0, 0x404d) == 0, "irqfd: one left at the VM's end");
+	for (i = 0; i < 3; i++)
+		kick_eventfd(efd);
+	done_apic_vm(&vm, &v, 1);
+	kick_eventfd(efd);
+	ok("irqfd: a signal after the VM is gone does nothing");
+	close(efd);
+}
+
 void test_apic(void)
 {
 	test_apic_api();
 	test_apic_timer();
 	test_apic_ipi();
 	test_apic_msi();
+	test_irqfd();
 }

@@ -651,4 +651,57 @@ guest_pg64_pf:
 	jmp	1b
 END(guest_pg64)
 
+/*
+ * Long mode, dirty logging.  Forever: IN 0x30 gives an address (dword,
+ * below 4 GiB).  0: HLT.  Bit 0 set: read the byte at the address
+ * without it (no write).  Bit 1 set: REP INSB one byte from port 0x32
+ * to the address without it (the module writes guest memory).
+ * Otherwise: increment the byte at the address.  Then OUT 0x31.
+ */
+BLOB(guest_dirty)
+1:	in	$0x30, %eax
+	test	%eax, %eax
+	jz	4f
+	mov	%eax, %edi
+	test	$1, %edi
+	jnz	2f
+	test	$2, %edi
+	jnz	3f
+	incb	(%rdi)
+	out	%al, $0x31
+	jmp	1b
+2:	movb	-1(%rdi), %cl
+	out	%al, $0x31
+	jmp	1b
+3:	sub	$2, %rdi
+	mov	$1, %ecx
+	mov	$0x32, %dx
+	cld
+	rep insb
+	out	%al, $0x31
+	jmp	1b
+4:	hlt
+END(guest_dirty)
+
+/*
+ * Real mode, queue notifications: OUT 0x40 of the words 0x1234 and
+ * 0x5678, a word write to 0xa0000 and a dword write to 0xb0000 (DS=0xa000
+ * and 0xb000), then OUT 0x41 and HLT.
+ */
+	.code16
+BLOB(guest_notify)
+	mov	$0x1234, %ax
+	out	%ax, $0x40
+	mov	$0x5678, %ax
+	out	%ax, $0x40
+	mov	$0xa000, %bx
+	mov	%bx, %ds
+	movw	$7, 0
+	mov	$0xb000, %bx
+	mov	%bx, %ds
+	movl	$0x11223344, 0
+	out	%al, $0x41
+	hlt
+END(guest_notify)
+
 	.section .note.GNU-stack, "", @progbits

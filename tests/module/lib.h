@@ -55,6 +55,8 @@ DECLARE_BLOB(guest_pg64);
 extern const uint8_t guest_pg32_pf[], guest_pg64_pf[];
 extern const uint8_t guest_apic_isr_40[];
 DECLARE_BLOB(guest_apic_bench);
+DECLARE_BLOB(guest_dirty);
+DECLARE_BLOB(guest_notify);
 extern const uint8_t guest_apic_bench_isr_40[];
 #define BLOB_SIZE(name) ((size_t)(name##_end - name))
 
@@ -131,5 +133,8 @@ void test_apic(void);
 void test_paging(void);
 void test_shadow_reclaim(void);
 void set_io_data(struct tvcpu *v, uint32_t val);
+/* Dirty logging and ioeventfds (dirty.c, eventfd.c). */
+void test_dirty_log(void);
+void test_ioeventfd(void);
 
 #endif

@@ -810,6 +810,8 @@ static const struct {
 	{ "apic", test_apic },
 	{ "paging", test_paging },
 	{ "shadow-reclaim", test_shadow_reclaim },
+	{ "dirty-log", test_dirty_log },
+	{ "ioeventfd", test_ioeventfd },
 };
 
 int main(int argc, char **argv)

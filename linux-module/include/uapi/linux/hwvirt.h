@@ -50,6 +50,10 @@
 #define HWVIRT_CAP_SHADOW_MMU		(1ULL << 1)	/* HWVIRT_MMU_SHADOW works */
 #define HWVIRT_CAP_XSAVE		(1ULL << 2)	/* guest XSAVE/XCR0 */
 #define HWVIRT_CAP_LAPIC		(1ULL << 3)	/* HWVIRT_VM_LAPIC works */
+/* Since hwvirt 0.5.0: */
+#define HWVIRT_CAP_DIRTY_LOG		(1ULL << 4)	/* HWVIRT_MEM_LOG_DIRTY */
+#define HWVIRT_CAP_IOEVENTFD		(1ULL << 5)	/* HWVIRT_IOEVENTFD */
+#define HWVIRT_CAP_IRQFD		(1ULL << 6)	/* HWVIRT_IRQFD */
 
 struct hwvirt_info {
 	__u32 api_version;
@@ -87,6 +91,9 @@ struct hwvirt_vm_config {
 #define HWVIRT_GET_STATS		_IOWR(HWVIRT_IO, 0x12, struct hwvirt_stats)
 #define HWVIRT_SIGNAL_MSI		_IOW(HWVIRT_IO, 0x13, struct hwvirt_msi)
 #define HWVIRT_GET_VM_INFO		_IOR(HWVIRT_IO, 0x14, struct hwvirt_vm_info)
+#define HWVIRT_GET_DIRTY_LOG		_IOW(HWVIRT_IO, 0x15, struct hwvirt_dirty_log)
+#define HWVIRT_IOEVENTFD		_IOW(HWVIRT_IO, 0x16, struct hwvirt_ioeventfd)
+#define HWVIRT_IRQFD			_IOW(HWVIRT_IO, 0x17, struct hwvirt_irqfd)
 
 /* HWVIRT_GET_VM_INFO (since hwvirt 0.4.0): what the VM was made with. */
 struct hwvirt_vm_info {
@@ -99,6 +106,7 @@ struct hwvirt_vm_info {
 
 /* struct hwvirt_memslot.flags */
 #define HWVIRT_MEM_READONLY		(1U << 0)	/* guest writes exit as MMIO */
+#define HWVIRT_MEM_LOG_DIRTY		(1U << 1)	/* since 0.5.0: dirty log */
 
 /*
  * A memory slot maps the guest-physical range [guest_phys_addr,
@@ -113,6 +121,65 @@ struct hwvirt_memslot {
 	__u64 guest_phys_addr;
 	__u64 memory_size;
 	__u64 userspace_addr;
+};
+
+/*
+ * HWVIRT_GET_DIRTY_LOG (since hwvirt 0.5.0, HWVIRT_CAP_DIRTY_LOG): the
+ * pages of a slot with HWVIRT_MEM_LOG_DIRTY that were written since the
+ * last call (or since logging started), one bit per page of the slot
+ * (bit n of the 64-bit word n / 64: page n), into the buffer at bitmap,
+ * which holds DIV_ROUND_UP(pages, 64) words.  The log is cleared and the
+ * pages are write-protected again as they are fetched, so a page written
+ * once shows up in exactly one fetch.
+ */
+struct hwvirt_dirty_log {
+	__u32 slot;
+	__u32 flags;			/* none yet: must be 0 */
+	__u64 bitmap;			/* userspace address */
+	__u64 reserved[2];		/* must be 0 */
+};
+
+/* struct hwvirt_ioeventfd.flags */
+#define HWVIRT_IOEVENTFD_PIO		(1U << 0)	/* addr is a port */
+#define HWVIRT_IOEVENTFD_DATAMATCH	(1U << 1)	/* only if data matches */
+#define HWVIRT_IOEVENTFD_DEASSIGN	(1U << 2)	/* remove it */
+
+/*
+ * HWVIRT_IOEVENTFD (since hwvirt 0.5.0, HWVIRT_CAP_IOEVENTFD): a guest
+ * write of len bytes (1, 2, 4 or 8; 0: any length, MMIO only) to addr,
+ * a port or a guest-physical address, signals the eventfd fd and
+ * completes in the module, without an exit to userspace; with
+ * HWVIRT_IOEVENTFD_DATAMATCH only when the value written is datamatch.
+ * Deassign with the same addr, len, fd and flags (plus DEASSIGN).
+ */
+struct hwvirt_ioeventfd {
+	__u64 addr;
+	__u64 datamatch;
+	__u32 len;
+	__s32 fd;
+	__u32 flags;			/* HWVIRT_IOEVENTFD_* */
+	__u32 pad;			/* must be 0 */
+	__u64 reserved[2];		/* must be 0 */
+};
+
+/* struct hwvirt_irqfd.flags */
+#define HWVIRT_IRQFD_DEASSIGN		(1U << 0)
+
+/*
+ * HWVIRT_IRQFD (since hwvirt 0.5.0, HWVIRT_CAP_IRQFD; VMs with
+ * HWVIRT_VM_LAPIC): every signal of the eventfd fd sends the MSI msi to
+ * the in-kernel APICs, as HWVIRT_SIGNAL_MSI would.  Assigning an fd the
+ * VM already has changes its MSI (the guest moved the interrupt); with
+ * HWVIRT_IRQFD_DEASSIGN (msi ignored) the fd is let go.  Closing the
+ * eventfd lets it go too.
+ */
+struct hwvirt_irqfd {
+	__s32 fd;
+	__u32 flags;			/* HWVIRT_IRQFD_* */
+	__u64 msi_address;
+	__u32 msi_data;
+	__u32 pad;			/* must be 0 */
+	__u64 reserved[2];		/* must be 0 */
 };
 
 /* Counters in struct hwvirt_stats.val[], summed over the VM's vCPUs */
@@ -155,6 +222,10 @@ enum hwvirt_stat {
 	HWVIRT_STAT_INVLPG_EXITS,	/* INVLPG and INVPCID intercepts */
 	HWVIRT_STAT_UNSYNCS,		/* page tables let go out of sync */
 	HWVIRT_STAT_SYNCS,		/* ...brought back at a TLB flush */
+	/* Since hwvirt 0.5.0: */
+	HWVIRT_STAT_IOEVENTS,		/* writes ended by an ioeventfd */
+	HWVIRT_STAT_IRQFD_MSIS,		/* MSIs sent by irqfds */
+	HWVIRT_STAT_DIRTY_FAULTS,	/* write faults of dirty logging */
 	HWVIRT_STAT_NR
 };
 
