@@ -21,6 +21,7 @@
 #include "qom/object.h"
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
+#include "exec/ram_addr.h"
 #include "hw/boards.h"
 #include "hw/core/cpu.h"
 #include "system/cpus.h"
@@ -147,7 +148,8 @@ static int hwvirt_set_slot(HwvirtState *s, HwvirtSlot *slot)
 {
     struct hwvirt_memslot m = {
         .slot = slot - s->slots,
-        .flags = slot->readonly ? HWVIRT_MEM_READONLY : 0,
+        .flags = (slot->readonly ? HWVIRT_MEM_READONLY : 0) |
+                 (slot->log ? HWVIRT_MEM_LOG_DIRTY : 0),
         .guest_phys_addr = slot->start,
         .memory_size = slot->size,
         .userspace_addr = (uintptr_t)slot->host,
@@ -218,7 +220,12 @@ static void hwvirt_set_phys_mem(HwvirtState *s, MemoryRegionSection *section,
     slot = &s->slots[i];
     *slot = (HwvirtSlot) {
         .start = start, .size = size, .host = host,
+        .ram_addr = memory_region_get_ram_addr(mr) +
+                    section->offset_within_region +
+                    (start - section->offset_within_address_space),
         .readonly = mr->readonly || memory_region_is_rom(mr),
+        .log = (s->info.caps & HWVIRT_CAP_DIRTY_LOG) &&
+               memory_region_get_dirty_log_mask(mr),
     };
     r = hwvirt_set_slot(s, slot);
     if (r) {
@@ -241,15 +248,98 @@ static void hwvirt_region_del(MemoryListener *l, MemoryRegionSection *section)
 }
 
 /*
- * The module does not track guest writes yet: report all RAM in a logged
- * section (VGA memory, for one) dirty, so displays refresh.
+ * Dirty logging: the slot of a RAM section that QEMU logs (VGA memory for
+ * the display, all RAM during migration) has the module log guest writes.
+ */
+
+/* The slot hwvirt_set_phys_mem() made for section, if any. */
+static HwvirtSlot *hwvirt_section_slot(HwvirtState *s,
+                                       MemoryRegionSection *section)
+{
+    hwaddr start, end;
+
+    if (!memory_region_is_ram(section->mr)) {
+        return NULL;
+    }
+    start = ROUND_UP(section->offset_within_address_space,
+                     qemu_real_host_page_size());
+    end = ROUND_DOWN(section->offset_within_address_space +
+                     int128_get64(section->size), qemu_real_host_page_size());
+    return end > start ? hwvirt_find_slot(s, start, end - start) : NULL;
+}
+
+static void hwvirt_log_change(MemoryListener *l, MemoryRegionSection *section,
+                              bool log)
+{
+    HwvirtState *s = container_of(l, HwvirtState, memory_listener);
+    HwvirtSlot *slot = hwvirt_section_slot(s, section);
+    int r;
+
+    if (!slot || slot->log == log ||
+        !(s->info.caps & HWVIRT_CAP_DIRTY_LOG)) {
+        return;
+    }
+    slot->log = log;
+    r = hwvirt_set_slot(s, slot);
+    if (r) {
+        error_report("hwvirt: cannot %s dirty logging at 0x%" HWADDR_PRIx
+                     ": %s", log ? "start" : "stop", slot->start,
+                     strerror(-r));
+        abort();
+    }
+}
+
+static void hwvirt_log_start(MemoryListener *l, MemoryRegionSection *section,
+                             int old, int new)
+{
+    if (!old && new) {
+        hwvirt_log_change(l, section, true);
+    }
+}
+
+static void hwvirt_log_stop(MemoryListener *l, MemoryRegionSection *section,
+                            int old, int new)
+{
+    if (old && !new) {
+        hwvirt_log_change(l, section, false);
+    }
+}
+
+/*
+ * The pages of section the guest wrote since the last sync, into QEMU's
+ * dirty bitmaps.  Without the module's log (before hwvirt 0.5.0), all of
+ * the section counts as written.
  */
 static void hwvirt_log_sync(MemoryListener *l, MemoryRegionSection *section)
 {
-    if (memory_region_is_ram(section->mr)) {
+    HwvirtState *s = container_of(l, HwvirtState, memory_listener);
+    HwvirtSlot *slot = hwvirt_section_slot(s, section);
+    struct hwvirt_dirty_log log;
+    g_autofree unsigned long *bitmap = NULL;
+    ram_addr_t pages;
+
+    if (!memory_region_is_ram(section->mr)) {
+        return;
+    }
+    if (!slot || !slot->log) {
         memory_region_set_dirty(section->mr, section->offset_within_region,
                                 int128_get64(section->size));
+        return;
     }
+    pages = slot->size / qemu_real_host_page_size();
+    bitmap = g_new0(unsigned long, BITS_TO_LONGS(ROUND_UP(pages, 64)));
+    log = (struct hwvirt_dirty_log) {
+        .slot = slot - s->slots,
+        .bitmap = (uintptr_t)bitmap,
+    };
+    if (ioctl(s->vm_fd, HWVIRT_GET_DIRTY_LOG, &log) < 0) {
+        error_report("hwvirt: cannot read the dirty log at 0x%" HWADDR_PRIx
+                     ": %s", slot->start, strerror(errno));
+        memory_region_set_dirty(section->mr, section->offset_within_region,
+                                int128_get64(section->size));
+        return;
+    }
+    cpu_physical_memory_set_dirty_lebitmap(bitmap, slot->ram_addr, pages);
 }
 
 /*
@@ -360,6 +450,9 @@ static const char *const hwvirt_stat_names[HWVIRT_STAT_NR] = {
     [HWVIRT_STAT_INVLPG_EXITS] = "invlpg_exits",
     [HWVIRT_STAT_UNSYNCS] = "unsyncs",
     [HWVIRT_STAT_SYNCS] = "syncs",
+    [HWVIRT_STAT_IOEVENTS] = "ioevents",
+    [HWVIRT_STAT_IRQFD_MSIS] = "irqfd_msis",
+    [HWVIRT_STAT_DIRTY_FAULTS] = "dirty_faults",
 };
 
 /* info hwvirt: the module, the VM's MMU and irqchip, the counters. */
@@ -460,17 +553,20 @@ static int hwvirt_init_machine(MachineState *ms)
                             hwvirt_mmu_name(s->vm_info.mmu_mode));
     monitor_register_hmp("hwvirt", true, hmp_info_hwvirt);
 
+    hwvirt_state = s;
     s->nr_slots = s->info.max_memslots;
     s->slots = g_new0(HwvirtSlot, s->nr_slots);
     s->memory_listener = (MemoryListener) {
         .name = "hwvirt",
         .region_add = hwvirt_region_add,
         .region_del = hwvirt_region_del,
+        .log_start = hwvirt_log_start,
+        .log_stop = hwvirt_log_stop,
         .log_sync = hwvirt_log_sync,
         .priority = MEMORY_LISTENER_PRIORITY_ACCEL,
     };
+    hwvirt_eventfd_init(s);
     memory_listener_register(&s->memory_listener, &address_space_memory);
-    hwvirt_state = s;
     return 0;
 
 fail:
@@ -819,6 +915,28 @@ static void hwvirt_accel_instance_init(Object *obj)
     s->fd = -1;
     s->vm_fd = -1;
     s->kernel_irqchip = ON_OFF_SPLIT__MAX;     /* not set: split if we can */
+    s->ioeventfds = true;
+    s->irqfds = true;
+}
+
+static bool hwvirt_prop_get_ioeventfd(Object *obj, Error **errp)
+{
+    return HWVIRT_STATE(obj)->ioeventfds;
+}
+
+static void hwvirt_prop_set_ioeventfd(Object *obj, bool value, Error **errp)
+{
+    HWVIRT_STATE(obj)->ioeventfds = value;
+}
+
+static bool hwvirt_prop_get_irqfd(Object *obj, Error **errp)
+{
+    return HWVIRT_STATE(obj)->irqfds;
+}
+
+static void hwvirt_prop_set_irqfd(Object *obj, bool value, Error **errp)
+{
+    HWVIRT_STATE(obj)->irqfds = value;
 }
 
 /* The userspace APIC's TPR-patching option ROM is for KVM and TCG. */
@@ -850,6 +968,16 @@ static void hwvirt_accel_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, "kernel-irqchip",
         "split: local APICs in hwvirt.ko, IOAPIC and PIC in QEMU (the "
         "default); off: all in QEMU");
+    object_class_property_add_bool(oc, "ioeventfd", hwvirt_prop_get_ioeventfd,
+                                   hwvirt_prop_set_ioeventfd);
+    object_class_property_set_description(oc, "ioeventfd",
+        "Devices' notification writes signal their eventfds in hwvirt.ko "
+        "(on, the default) or in QEMU after an exit (off)");
+    object_class_property_add_bool(oc, "irqfd", hwvirt_prop_get_irqfd,
+                                   hwvirt_prop_set_irqfd);
+    object_class_property_set_description(oc, "irqfd",
+        "I/O threads send virtio MSIs through hwvirt.ko directly (on, the "
+        "default, with kernel-irqchip=split) or through QEMU (off)");
 }
 
 static const TypeInfo hwvirt_accel_type = {

@@ -26,7 +26,9 @@ typedef struct HwvirtSlot {
     hwaddr start;               /* guest-physical, page aligned */
     hwaddr size;                /* 0: the slot is free */
     void *host;
+    ram_addr_t ram_addr;        /* of start, for QEMU's dirty bitmaps */
     bool readonly;
+    bool log;                   /* HWVIRT_MEM_LOG_DIRTY */
 } HwvirtSlot;
 
 typedef struct HwvirtState {
@@ -38,6 +40,9 @@ typedef struct HwvirtState {
     int kernel_irqchip;
     /* -accel hwvirt,mmu=: HWVIRT_MMU_DEFAULT (auto), _TDP or _SHADOW */
     uint32_t mmu;
+    /* -accel hwvirt,ioeventfd=,irqfd=: use the module's (default on) */
+    bool ioeventfds;
+    bool irqfds;
 
     /* The system fd and the VM fd: -1 until init_machine opens them. */
     int fd;
@@ -81,6 +86,9 @@ void hwvirt_cpu_synchronize_post_init(CPUState *cpu);
 void hwvirt_cpu_synchronize_pre_loadvm(CPUState *cpu);
 void hwvirt_init_cpu_signals(void);
 int hwvirt_vcpu_ioctl(CPUState *cpu, unsigned long req, void *arg);
+
+/* accel/hwvirt/hwvirt-eventfd.c */
+void hwvirt_eventfd_init(HwvirtState *s);
 
 /* target/i386/hwvirt */
 int hwvirt_arch_init_vcpu(CPUState *cpu);

@@ -35,4 +35,16 @@ uint32_t hwvirt_get_supported_cpuid(uint32_t function, uint32_t index,
 
 #define TYPE_HWVIRT_ACCEL ACCEL_CLASS_NAME("hwvirt")
 
+/*
+ * irqfds for MSI vectors (virtio-pci), in the shape of KVM's GSI routes:
+ * a route (virq) holds an MSI message, and the eventfds bound to it send
+ * that message to hwvirt.ko's local APICs.  Stubs without hwvirt.
+ */
+bool hwvirt_msi_via_irqfd_enabled(void);
+int hwvirt_irqchip_add_msi_route(PCIDevice *dev, int vector);
+int hwvirt_irqchip_update_msi_route(int virq, MSIMessage msg);
+void hwvirt_irqchip_release_virq(int virq);
+int hwvirt_irqchip_add_irqfd_notifier(EventNotifier *n, int virq);
+int hwvirt_irqchip_remove_irqfd_notifier(EventNotifier *n, int virq);
+
 #endif /* SYSTEM_HWVIRT_H */
