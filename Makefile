@@ -7,6 +7,8 @@
 #   make check-lab          the lab scenarios (hwvirt.ko and kvm_amd under TCG's SVM)
 #   make check-lab-vmx      the VMX lane (hwvirt.ko under Bochs; slow)
 #   make demo               a Linux guest under -accel hwvirt, its console here
+#   make guest-image        the Debian guest disk image (scripts/guest-image;
+#                           cached in ~/.cache/hwvirt, no ./configure needed)
 #   make clean | distclean
 #
 # This work is licensed under the terms of the GNU GPL, version 2 or later.
@@ -64,6 +66,11 @@ check-shadow-soak: all
 demo: all
 	scripts/hwvirt-demo
 
+# A Debian 12 disk image to boot as a real VM (as root; built again only
+# when its recipe, tests/guests/debian/, changes).
+guest-image:
+	scripts/guest-image build
+
 clean:
 	-$(NINJA) -C build clean
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
@@ -72,4 +79,4 @@ distclean:
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
 	rm -rf build upstream config.mk
 
-.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak demo clean distclean
+.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak demo guest-image clean distclean
