@@ -47,4 +47,12 @@ void hwvirt_irqchip_release_virq(int virq);
 int hwvirt_irqchip_add_irqfd_notifier(EventNotifier *n, int virq);
 int hwvirt_irqchip_remove_irqfd_notifier(EventNotifier *n, int virq);
 
+/*
+ * Move every -accel hwvirt that follows an -accel tcg in @accel_opts
+ * (the "accel" QemuOptsList) to just before the first -accel tcg, so
+ * that an explicitly named hwvirt is tried first and TCG is the
+ * fallback.  Called by configure_accelerators() in system/vl.c.
+ */
+void hwvirt_accel_order(QemuOptsList *accel_opts);
+
 #endif /* SYSTEM_HWVIRT_H */
