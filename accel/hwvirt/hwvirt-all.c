@@ -22,6 +22,7 @@
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
 #include "exec/ram_addr.h"
+#include "migration/blocker.h"
 #include "hw/boards.h"
 #include "hw/core/cpu.h"
 #include "system/cpus.h"
@@ -479,6 +480,17 @@ static void hmp_info_hwvirt(Monitor *mon, const QDict *qdict)
     }
     monitor_printf(mon, "kernel-irqchip: %s\n",
                    hwvirt_kernel_irqchip ? "split" : "off");
+    for (i = 0; i < s->nr_slots; i++) {
+        HwvirtSlot *slot = &s->slots[i];
+
+        if (slot->size) {
+            monitor_printf(mon, "memory slot %u: 0x%" HWADDR_PRIx
+                           "-0x%" HWADDR_PRIx "%s%s\n", i, slot->start,
+                           slot->start + slot->size - 1,
+                           slot->readonly ? " read-only" : "",
+                           slot->log ? " dirty-logged" : "");
+        }
+    }
     if (ioctl(s->vm_fd, HWVIRT_GET_STATS, &st) < 0) {
         monitor_printf(mon, "statistics: %s\n", strerror(errno));
         return;
@@ -489,10 +501,13 @@ static void hmp_info_hwvirt(Monitor *mon, const QDict *qdict)
     }
 }
 
+static Error *hwvirt_migration_blocker;
+
 static int hwvirt_init_machine(MachineState *ms)
 {
     HwvirtState *s = HWVIRT_STATE(current_accel());
     struct hwvirt_vm_config cfg = { .mmu_mode = s->mmu };
+    Error *local_err = NULL;
     int ret;
 
     ret = hwvirt_open_device(s);
@@ -551,6 +566,21 @@ static int hwvirt_init_machine(MachineState *ms)
     }
     trace_hwvirt_vm_created(s->info.backend_desc,
                             hwvirt_mmu_name(s->vm_info.mmu_mode));
+
+    /*
+     * The module's dirty log is there, but the vCPU and APIC state do
+     * not reach the migration stream yet: a savevm or migration would
+     * lose them.
+     */
+    error_setg(&hwvirt_migration_blocker, "hwvirt: savevm and migration "
+               "are not supported yet");
+    if (migrate_add_blocker(&hwvirt_migration_blocker, &local_err) < 0) {
+        error_report_err(local_err);
+        ret = -EBUSY;
+        close(s->vm_fd);
+        s->vm_fd = -1;
+        goto fail;
+    }
     monitor_register_hmp("hwvirt", true, hmp_info_hwvirt);
 
     hwvirt_state = s;
