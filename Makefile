@@ -6,7 +6,10 @@
 #   make check-host         tests that need no virtualization at all
 #   make check-lab          the lab scenarios (hwvirt.ko and kvm_amd under TCG's SVM)
 #   make check-lab-vmx      the VMX lane (hwvirt.ko under Bochs; slow)
-#   make demo               a Linux guest under -accel hwvirt, its console here
+#   make vm                 the main job: the Debian guest image under
+#                           -accel hwvirt, its console here
+#   make demo               a Linux kernel under -accel hwvirt, its console here
+#   make check-qemu-qtest   QEMU's own x86_64 qtest suite, on the fork
 #   make guest-image        the Debian guest disk image (scripts/guest-image;
 #                           cached in ~/.cache/hwvirt, no ./configure needed)
 #   make clean | distclean
@@ -17,7 +20,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
 ifeq ($(wildcard config.mk),)
-all qemu module check check-host check-lab check-lab-vmx demo:
+all qemu module check check-host check-lab check-lab-vmx demo vm check-qemu-qtest:
 	@echo "Run ./configure first (./configure --help for the options)." >&2
 	@exit 1
 else
@@ -50,13 +53,13 @@ qemu:
 module:
 	$(MAKE) -C linux-module KDIR=$(KDIR)
 
-check: all
+check: all guest-image
 	tests/run
 
 check-host: all
 	tests/run --host
 
-check-lab: all
+check-lab: all guest-image
 	tests/run --lab
 
 check-lab-vmx: all
@@ -71,6 +74,15 @@ check-shadow-soak: all
 demo: all
 	scripts/hwvirt-demo
 
+vm: all guest-image
+	scripts/hwvirt-vm
+
+# QEMU's own qtest suite for x86_64, as upstream runs it (about 20 minutes;
+# hwvirt-test skips itself outside the lab).
+check-qemu-qtest: all
+	$(NINJA) -C build $$(cd build && meson test --no-rebuild --list --suite qtest-x86_64 2>/dev/null | sed -n 's|.*/ qtest-x86_64/\(.*\)|tests/qtest/\1|p')
+	cd build && meson test --no-rebuild --suite qtest-x86_64 --print-errorlogs
+
 # A Debian 12 disk image to boot as a real VM (as root; built again only
 # when its recipe, tests/guests/debian/, changes).
 guest-image:
@@ -84,4 +96,4 @@ distclean:
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
 	rm -rf build upstream config.mk
 
-.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak demo guest-image clean distclean
+.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak demo vm check-qemu-qtest guest-image clean distclean

@@ -7,7 +7,10 @@
  * Needs /dev/hwvirt and, in the environment, HWVIRT_TEST_KERNEL and
  * HWVIRT_TEST_INITRD (the lab's vmlinux and its Linux payload, which
  * prints HWVIRT-LINUX-MARKER and, with "hold", stays up).  Skipped
- * otherwise.
+ * otherwise.  With HWVIRT_TEST_IMAGE (the Debian guest image of make
+ * guest-image), also the lifecycle of a whole VM: system_reset,
+ * system_powerdown (ACPI: the guest shuts down, QEMU exits 0), and quit
+ * at any point, after which the module holds no VM.
  *
  * This work is licensed under the terms of the GNU GPL, version 2 or later.
  * See the COPYING file in the top-level directory.
@@ -279,6 +282,100 @@ static void test_shadow(void)
     g_free(g.serial);
 }
 
+#define READY "HWVIRT-GUEST-READY"
+
+/* VMs in hwvirt.ko now (its debugfs directories), or -1 if unknown. */
+static int module_vms(void)
+{
+    g_autoptr(GDir) d = g_dir_open("/sys/kernel/debug/hwvirt", 0, NULL);
+    const char *name;
+    int n = 0;
+
+    if (!d) {
+        return -1;
+    }
+    while ((name = g_dir_read_name(d))) {
+        n += g_str_has_prefix(name, "vm");
+    }
+    return n;
+}
+
+/* The Debian image with -smp 4, virtio disk and NIC, VGA; writes discarded. */
+static void debian_start(Guest *g, const char *dir)
+{
+    g->serial = g_build_filename(dir, "serial.log", NULL);
+    g->qts = qtest_initf("-accel hwvirt -cpu host -smp 4 -m 1024 -vga std "
+                         "-drive file=%s,if=virtio,format=qcow2,snapshot=on "
+                         "-nic user,model=virtio-net-pci -serial file:%s",
+                         g_getenv("HWVIRT_TEST_IMAGE"), g->serial);
+}
+
+static void debian_done(Guest *g, const char *dir)
+{
+    unlink(g->serial);
+    rmdir(dir);
+    g_free(g->serial);
+}
+
+/*
+ * A whole VM's lifecycle: boot to the guest's ready line, system_reset
+ * boots it again, system_powerdown has it shut down by ACPI and QEMU
+ * exit 0 (qtest_quit() checks the status); the module keeps no VM.
+ */
+static void test_debian_lifecycle(void)
+{
+    Guest g;
+    g_autofree char *dir = g_dir_make_tmp("hwvirt-test-XXXXXX", NULL);
+    int vms = module_vms();
+    gint64 end;
+
+    debian_start(&g, dir);
+    if (!wait_text(&g, READY, 1, 600)) {
+        show_console(&g, "the guest did not get ready");
+    }
+    g_assert_true(wait_text(&g, READY, 1, 1));
+    g_assert_cmpint(count_text(g.serial, "cpus=4"), ==, 1);
+
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'system_reset' }");
+    if (!wait_text(&g, READY, 2, 600)) {
+        show_console(&g, "the guest did not get ready after system_reset");
+    }
+    g_assert_true(wait_text(&g, READY, 2, 1));
+
+    qtest_qmp_assert_success(g.qts, "{ 'execute': 'system_powerdown' }");
+    end = g_get_monotonic_time() + 180 * G_USEC_PER_SEC;
+    while (qtest_probe_child(g.qts) && g_get_monotonic_time() < end) {
+        g_usleep(200 * 1000);
+    }
+    if (qtest_probe_child(g.qts)) {
+        show_console(&g, "QEMU still runs 180 s after system_powerdown");
+    }
+    g_assert_false(qtest_probe_child(g.qts));
+    qtest_quit(g.qts);                  /* asserts exit status 0 */
+    g_assert_cmpint(module_vms(), ==, vms);
+    debian_done(&g, dir);
+}
+
+/* quit in SeaBIOS, in GRUB, in the kernel: nothing stays in the module. */
+static void test_debian_quit(void)
+{
+    static const int after_ms[] = { 500, 4000, 30000 };
+    int vms = module_vms(), i;
+
+    for (i = 0; i < G_N_ELEMENTS(after_ms); i++) {
+        Guest g;
+        g_autofree char *dir = g_dir_make_tmp("hwvirt-test-XXXXXX", NULL);
+
+        debian_start(&g, dir);
+        g_usleep(after_ms[i] * 1000);
+        g_assert_cmpint(module_vms(), ==, vms + 1);
+        qtest_qmp_assert_success(g.qts, "{ 'execute': 'quit' }");
+        qtest_quit(g.qts);
+        g_assert_cmpint(module_vms(), ==, vms);
+        debian_done(&g, dir);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -292,5 +389,9 @@ int main(int argc, char **argv)
     qtest_add_func("/hwvirt/linux-qmp", test_linux_qmp);
     qtest_add_func("/hwvirt/smp-lapic", test_smp_lapic);
     qtest_add_func("/hwvirt/shadow", test_shadow);
+    if (g_getenv("HWVIRT_TEST_IMAGE")) {
+        qtest_add_func("/hwvirt/debian/lifecycle", test_debian_lifecycle);
+        qtest_add_func("/hwvirt/debian/quit", test_debian_quit);
+    }
     return g_test_run();
 }
