@@ -306,6 +306,11 @@ static double measure(struct hv *h, int op, uint64_t n, double ghz)
 		int port;
 
 		fill_memory(h->mem);
+		/*
+		 * Both vCPUs' state before the target runs: start() rewrites
+		 * the page tables and IDT they share.
+		 */
+		start(h, 0, op >= 100 ? OP_IPI : op, n);
 		if (op == OP_IPI + 100 || op == OP_IPI + 200) {
 			start(h, 1, op == OP_IPI + 100 ? OP_TARGET : OP_TARGET_HLT,
 			      0);
@@ -314,7 +319,6 @@ static double measure(struct hv *h, int op, uint64_t n, double ghz)
 				usleep(1000);
 			usleep(20000);
 		}
-		start(h, 0, op >= 100 ? OP_IPI : op, n);
 		while ((port = run_to_out(h, 0, &data)) != 0x50) {
 			if (port == 0x52)
 				lo = data;

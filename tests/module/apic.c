@@ -328,6 +328,12 @@ static void ipi_test(int ap_cmd, uint32_t icr, const char *what, int vec)
 	int i;
 
 	new_apic_vm(&vm, v, 2);
+	/*
+	 * Both vCPUs' state before either runs: start() rewrites the page
+	 * tables and the IDT they share, and a vCPU running meanwhile (the
+	 * spinning AP) could fault on them half written, then triple-fault.
+	 */
+	start(&v[0], CMD_IPI);
 	start(&v[1], ap_cmd);
 	pthread_create(&t, NULL, ap_thread, &ap);
 	while (!ap.on)
@@ -340,7 +346,6 @@ static void ipi_test(int ap_cmd, uint32_t icr, const char *what, int vec)
 		if (ap_cmd != CMD_WAIT && i == 20)
 			break;
 	}
-	start(&v[0], CMD_IPI);
 	SET_REG(&v[0], rsi, icr);
 	SET_REG(&v[0], rdx, 1U << 24);
 	if (apic_on(&v[0], "ipi"))
