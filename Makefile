@@ -77,7 +77,7 @@ demo: all
 vm: all guest-image
 	scripts/hwvirt-vm
 
-# QEMU's own qtest suite for x86_64, as upstream runs it (about 20 minutes;
+# QEMU's own qtest suite for x86_64, as upstream runs it (about 10 minutes;
 # hwvirt-test skips itself outside the lab).
 check-qemu-qtest: all
 	$(NINJA) -C build $$(cd build && meson test --no-rebuild --list --suite qtest-x86_64 2>/dev/null | sed -n 's|.*/ qtest-x86_64/\(.*\)|tests/qtest/\1|p')
