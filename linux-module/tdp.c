@@ -221,35 +221,20 @@ bool hwvirt_tdp_wrprotect_range(struct hwvirt_vm *vm, u64 start, u64 end)
 			     min(end, tdp_gfn_end(vm)));
 }
 
-/* The leaf entry for gfn, or NULL if a table on the way is missing. */
-static u64 *tdp_walk(struct hwvirt_vm *vm, u64 gfn)
-{
-	u64 *table = vm->tdp.root;
-	int level;
-
-	for (level = vm->tdp.levels; level > 1; level--) {
-		u64 e = table[tdp_index(gfn, level)];
-
-		if (!(e & TDP_P))
-			return NULL;
-		table = tdp_table(e);
-	}
-	return &table[tdp_index(gfn, 1)];
-}
-
 /*
  * A write fault on a present leaf of a page that may be written (write-
  * protected for dirty logging): make it writable and log the page.
  * True if the leaf is fine for the write now.  Under mmu_lock.
  */
-static bool tdp_write_present(const struct hwvirt_slot *slot, u64 gfn,
-			      u64 *leaf)
+static bool tdp_write_present(struct hwvirt_vcpu *vcpu,
+			      const struct hwvirt_slot *slot, u64 gfn, u64 *leaf)
 {
 	if (!leaf || !(*leaf & TDP_P) || !(*leaf & TDP_SW_WRITABLE))
 		return false;
 	if (!(*leaf & TDP_W)) {
 		hwvirt_slot_mark_dirty(slot, gfn);
 		*leaf |= TDP_W;
+		vcpu->stat[HWVIRT_STAT_DIRTY_FAULTS]++;
 	}
 	return true;
 }
@@ -278,8 +263,11 @@ static void tdp_cache_free(struct tdp_cache *c)
 		free_page((unsigned long)c->pages[--c->nr]);
 }
 
-/* The leaf entry for gfn, building tables on the way (mmu_lock held). */
-static u64 *tdp_walk_alloc(struct hwvirt_vm *vm, u64 gfn, struct tdp_cache *c)
+/*
+ * The leaf entry for gfn (mmu_lock held), building the tables on the way
+ * from c; without c, NULL if a table on the way is missing.
+ */
+static u64 *tdp_walk(struct hwvirt_vm *vm, u64 gfn, struct tdp_cache *c)
 {
 	u64 *table = vm->tdp.root;
 	int level;
@@ -290,7 +278,7 @@ static u64 *tdp_walk_alloc(struct hwvirt_vm *vm, u64 gfn, struct tdp_cache *c)
 		if (!(*e & TDP_P)) {
 			void *p;
 
-			if (WARN_ON_ONCE(!c->nr))
+			if (!c || WARN_ON_ONCE(!c->nr))
 				return NULL;
 			p = c->pages[--c->nr];
 			*e = virt_to_phys(p) | TDP_P | TDP_W | TDP_U;
@@ -341,10 +329,10 @@ int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write)
 		bool done;
 
 		spin_lock(&vm->mmu_lock);
-		done = tdp_write_present(slot, gfn, tdp_walk(vm, gfn));
+		done = tdp_write_present(vcpu, slot, gfn,
+					 tdp_walk(vm, gfn, NULL));
 		spin_unlock(&vm->mmu_lock);
 		if (done) {
-			vcpu->stat[HWVIRT_STAT_DIRTY_FAULTS]++;
 			srcu_read_unlock(&vm->srcu, idx);
 			return 0;
 		}
@@ -376,7 +364,7 @@ int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write)
 		put_page(page);
 		goto out;
 	}
-	leaf = tdp_walk_alloc(vm, gfn, &cache);
+	leaf = tdp_walk(vm, gfn, &cache);
 	if (!leaf) {
 		spin_unlock(&vm->mmu_lock);
 		put_page(page);
@@ -386,7 +374,7 @@ int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write)
 	if (*leaf & TDP_P) {
 		/* Another vCPU mapped it first. */
 		if (write)
-			tdp_write_present(slot, gfn, leaf);
+			tdp_write_present(vcpu, slot, gfn, leaf);
 		spin_unlock(&vm->mmu_lock);
 		put_page(page);
 		goto out;

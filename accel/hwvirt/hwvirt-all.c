@@ -161,6 +161,27 @@ static int hwvirt_set_slot(HwvirtState *s, HwvirtSlot *slot)
     return ioctl(s->vm_fd, HWVIRT_SET_MEMSLOT, &m) ? -errno : 0;
 }
 
+/*
+ * The whole host pages of a RAM section, [*start, *start + *size): what a
+ * memory slot maps.  False if there are none (everything that is not RAM
+ * is MMIO: accesses exit to QEMU).
+ */
+static bool hwvirt_section_pages(MemoryRegionSection *section, hwaddr *start,
+                                 hwaddr *size)
+{
+    hwaddr end;
+
+    if (!memory_region_is_ram(section->mr)) {
+        return false;
+    }
+    *start = ROUND_UP(section->offset_within_address_space,
+                      qemu_real_host_page_size());
+    end = ROUND_DOWN(section->offset_within_address_space +
+                     int128_get64(section->size), qemu_real_host_page_size());
+    *size = end > *start ? end - *start : 0;
+    return *size;
+}
+
 static void hwvirt_set_phys_mem(HwvirtState *s, MemoryRegionSection *section,
                                 bool add)
 {
@@ -170,18 +191,10 @@ static void hwvirt_set_phys_mem(HwvirtState *s, MemoryRegionSection *section,
     void *host;
     int i, r;
 
-    /* Everything that is not RAM is MMIO: accesses exit to QEMU. */
-    if (!memory_region_is_ram(mr)) {
+    if (!hwvirt_section_pages(section, &start, &size)) {
         return;
     }
-    start = ROUND_UP(section->offset_within_address_space,
-                     qemu_real_host_page_size());
-    end = ROUND_DOWN(section->offset_within_address_space +
-                     int128_get64(section->size), qemu_real_host_page_size());
-    if (end <= start) {
-        return;
-    }
-    size = end - start;
+    end = start + size;
     host = memory_region_get_ram_ptr(mr) + section->offset_within_region +
            (start - section->offset_within_address_space);
 
@@ -257,16 +270,12 @@ static void hwvirt_region_del(MemoryListener *l, MemoryRegionSection *section)
 static HwvirtSlot *hwvirt_section_slot(HwvirtState *s,
                                        MemoryRegionSection *section)
 {
-    hwaddr start, end;
+    hwaddr start, size;
 
-    if (!memory_region_is_ram(section->mr)) {
+    if (!hwvirt_section_pages(section, &start, &size)) {
         return NULL;
     }
-    start = ROUND_UP(section->offset_within_address_space,
-                     qemu_real_host_page_size());
-    end = ROUND_DOWN(section->offset_within_address_space +
-                     int128_get64(section->size), qemu_real_host_page_size());
-    return end > start ? hwvirt_find_slot(s, start, end - start) : NULL;
+    return hwvirt_find_slot(s, start, size);
 }
 
 static void hwvirt_log_change(MemoryListener *l, MemoryRegionSection *section,
