@@ -284,6 +284,12 @@ static void test_shadow(void)
 
 #define READY "HWVIRT-GUEST-READY"
 
+/* Seconds since t0 (a g_get_monotonic_time()). */
+static double since(gint64 t0)
+{
+    return (g_get_monotonic_time() - t0) / (double)G_USEC_PER_SEC;
+}
+
 /* VMs in hwvirt.ko now (its debugfs directories), or -1 if unknown. */
 static int module_vms(void)
 {
@@ -327,21 +333,28 @@ static void test_debian_lifecycle(void)
     Guest g;
     g_autofree char *dir = g_dir_make_tmp("hwvirt-test-XXXXXX", NULL);
     int vms = module_vms();
-    gint64 end;
+    gint64 end, t0 = g_get_monotonic_time();
 
     debian_start(&g, dir);
     if (!wait_text(&g, READY, 1, 600)) {
         show_console(&g, "the guest did not get ready");
     }
     g_assert_true(wait_text(&g, READY, 1, 1));
+    g_test_message("ready %.1f s after QEMU started", since(t0));
+    if (count_text(g.serial, "cpus=4") != 1) {
+        show_console(&g, "the guest does not have 4 CPUs online");
+    }
     g_assert_cmpint(count_text(g.serial, "cpus=4"), ==, 1);
 
+    t0 = g_get_monotonic_time();
     qtest_qmp_assert_success(g.qts, "{ 'execute': 'system_reset' }");
     if (!wait_text(&g, READY, 2, 600)) {
         show_console(&g, "the guest did not get ready after system_reset");
     }
     g_assert_true(wait_text(&g, READY, 2, 1));
+    g_test_message("ready %.1f s after system_reset", since(t0));
 
+    t0 = g_get_monotonic_time();
     qtest_qmp_assert_success(g.qts, "{ 'execute': 'system_powerdown' }");
     end = g_get_monotonic_time() + 180 * G_USEC_PER_SEC;
     while (qtest_probe_child(g.qts) && g_get_monotonic_time() < end) {
@@ -351,6 +364,7 @@ static void test_debian_lifecycle(void)
         show_console(&g, "QEMU still runs 180 s after system_powerdown");
     }
     g_assert_false(qtest_probe_child(g.qts));
+    g_test_message("QEMU exited %.1f s after system_powerdown", since(t0));
     qtest_quit(g.qts);                  /* asserts exit status 0 */
     g_assert_cmpint(module_vms(), ==, vms);
     debian_done(&g, dir);
