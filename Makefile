@@ -10,6 +10,9 @@
 #                           -accel hwvirt, its console here
 #   make demo               a Linux kernel under -accel hwvirt, its console here
 #   make check-qemu-qtest   QEMU's own x86_64 qtest suite, on the fork
+#   make check-qemu-qtest-compare
+#                           the same suite on the fork and on pristine QEMU,
+#                           side by side (scripts/qtest-compare)
 #   make guest-image        the Debian guest disk image (scripts/guest-image;
 #                           cached in ~/.cache/hwvirt, no ./configure needed)
 #   make clean | distclean
@@ -20,7 +23,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
 ifeq ($(wildcard config.mk),)
-all qemu module check check-host check-lab check-lab-vmx demo vm check-qemu-qtest:
+all qemu module check check-host check-lab check-lab-vmx demo vm check-qemu-qtest check-qemu-qtest-compare:
 	@echo "Run ./configure first (./configure --help for the options)." >&2
 	@exit 1
 else
@@ -83,6 +86,13 @@ check-qemu-qtest: all
 	$(NINJA) -C build $$(cd build && meson test --no-rebuild --list --suite qtest-x86_64 2>/dev/null | sed -n 's|.*/ qtest-x86_64/\(.*\)|tests/qtest/\1|p')
 	cd build && meson test --no-rebuild --suite qtest-x86_64 --print-errorlogs
 
+# The suite on the fork and on the pinned tarball (built in
+# build/pristine), which must give the same results (about an hour:
+# a second QEMU build and both suites).  QTEST_COMPARE_ARGS=--no-kvm hides
+# /dev/kvm from both.
+check-qemu-qtest-compare: all
+	scripts/qtest-compare $(QTEST_COMPARE_ARGS)
+
 # A Debian 12 disk image to boot as a real VM (as root; built again only
 # when its recipe, tests/guests/debian/, changes).
 guest-image:
@@ -96,4 +106,4 @@ distclean:
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
 	rm -rf build upstream config.mk
 
-.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak demo vm check-qemu-qtest guest-image clean distclean
+.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak demo vm check-qemu-qtest check-qemu-qtest-compare guest-image clean distclean
