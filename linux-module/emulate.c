@@ -218,6 +218,12 @@ static int classify_onebyte(struct hw_insn *insn, u8 op, enum hw_cpu_mode mode)
 		insn->op = HW_OP_MOVS;
 		insn->mem_is_dst = true;
 		return op == 0xa4 ? F_BYTE : 0;
+	case 0xa6: case 0xa7:	/* CMPS */
+		insn->op = HW_OP_CMPS;
+		return op == 0xa6 ? F_BYTE : 0;
+	case 0xae: case 0xaf:	/* SCAS */
+		insn->op = HW_OP_SCAS;
+		return op == 0xae ? F_BYTE : 0;
 	case 0xaa: case 0xab:	/* STOS */
 		insn->op = HW_OP_STOS;
 		insn->mem_is_dst = true;
@@ -513,6 +519,8 @@ prefixes_done:
 	case HW_OP_STOS:
 	case HW_OP_MOVS:
 	case HW_OP_LODS:
+	case HW_OP_CMPS:
+	case HW_OP_SCAS:
 	case HW_OP_INS:
 	case HW_OP_OUTS:
 		insn->has_mem = true;
@@ -534,7 +542,8 @@ prefixes_done:
 		break;
 	}
 	if (insn->seg_override >= 0 && insn->has_mem &&
-	    insn->op != HW_OP_STOS && insn->op != HW_OP_INS)
+	    insn->op != HW_OP_STOS && insn->op != HW_OP_INS &&
+	    insn->op != HW_OP_SCAS)
 		insn->mem_seg = insn->seg_override;
 	/* In 64-bit mode only FS and GS overrides mean anything. */
 	if (mode == HW_MODE_64 && insn->mem_seg != HW_FS &&

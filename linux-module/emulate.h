@@ -71,6 +71,8 @@ enum hw_insn_op {
 	HW_OP_XADD,		/* mem, reg <- mem + reg, mem */
 	HW_OP_BITOP,		/* BT/BTS/BTR/BTC mem; bitop below */
 	HW_OP_UNARY,		/* INC/DEC/NOT/NEG mem; unary below */
+	HW_OP_CMPS,		/* flags of [seg:rSI] - [ES:rDI] */
+	HW_OP_SCAS,		/* flags of rAX - [ES:rDI] */
 };
 
 /* hw_insn.bitop */

@@ -342,6 +342,13 @@ struct hwvirt_vcpu {
 	u64 mtrr_var[16];		/* base/mask pairs */
 	u64 misc_enable;
 	u64 pat;
+	/*
+	 * AMD's legacy performance counters (PerfEvtSel0-3, PerfCtr0-3):
+	 * kept as written, reserved bits refused; they never count (no
+	 * virtual PMU yet, as kvm_amd without a host PMU).
+	 */
+	u64 pmu_evtsel[4];
+	u64 pmu_ctr[4];
 
 	/*
 	 * Events for the guest.  irq is the interrupt being injected: from
@@ -448,6 +455,12 @@ struct hwvirt_backend {
 	 * errno.
 	 */
 	int (*vcpu_run)(struct hwvirt_vcpu *vcpu);
+	/*
+	 * The instruction the guest stopped at was completed by the module
+	 * (skipped, emulated, or finished after userspace): with RFLAGS.TF,
+	 * set DR6.BS.  The core then queues the single-step #DB.
+	 */
+	void (*single_step)(struct hwvirt_vcpu *vcpu);
 
 	/* Segment and control registers (the rest lives in the core). */
 	void (*get_sregs)(struct hwvirt_vcpu *vcpu, struct hwvirt_sregs *sregs);

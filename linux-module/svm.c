@@ -964,6 +964,18 @@ static int svm_enter(struct svm_vcpu *svm)
 	}
 
 	/*
+	 * SVM switches DR6 and DR7 only: the guest's breakpoint addresses
+	 * go in by hand while its DR7 enables any (the host's come back
+	 * below, when it has some).
+	 */
+	if (vmcb->save.dr7 & SVM_DR7_ENABLES) {
+		set_debugreg(svm->db[0], 0);
+		set_debugreg(svm->db[1], 1);
+		set_debugreg(svm->db[2], 2);
+		set_debugreg(svm->db[3], 3);
+	}
+
+	/*
 	 * Host interrupts must stay enabled while the guest runs, so they
 	 * end it (INTR intercept); GIF holds them off until then.
 	 */
@@ -1038,7 +1050,7 @@ static int svm_handle_msr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 			return HWVIRT_RESUME;
 		}
 	} else {
-		if (hwvirt_get_msr(vcpu, index, &data)) {
+		if (hwvirt_get_msr_from(vcpu, index, &data, true)) {
 			hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
 			return HWVIRT_RESUME;
 		}
@@ -1371,6 +1383,8 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 		hwvirt_queue_exception(vcpu, HV_VEC_UD, false, 0);
 		return HWVIRT_RESUME;
 	case SVM_EXIT_RDPMC:
+		if (!hwvirt_emulate_rdpmc(vcpu))
+			return svm_skip_or_fail(vcpu, vmcb);
 		hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
 		return HWVIRT_RESUME;
 	case SVM_EXIT_READ_CR0:
@@ -1404,6 +1418,7 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 static int svm_vcpu_run(struct hwvirt_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 rip;
 	int r;
 
 	if (svm->shadow) {
@@ -1420,7 +1435,16 @@ static int svm_vcpu_run(struct hwvirt_vcpu *vcpu)
 		svm->vmcb->control.event_inj = 0;
 		return HWVIRT_RESUME;
 	}
-	return svm_handle_exit(vcpu);
+	rip = vcpu->rip;
+	r = svm_handle_exit(vcpu);
+	if (vcpu->rip != rip)
+		hwvirt_insn_completed(vcpu);
+	return r;
+}
+
+static void svm_single_step(struct hwvirt_vcpu *vcpu)
+{
+	to_svm(vcpu)->vmcb->save.dr6 |= SVM_DR6_BS;
 }
 
 const struct hwvirt_backend hwvirt_svm_backend = {
@@ -1439,6 +1463,7 @@ const struct hwvirt_backend hwvirt_svm_backend = {
 	.vcpu_free	= svm_vcpu_free,
 	.vcpu_reset	= svm_vcpu_reset,
 	.vcpu_run	= svm_vcpu_run,
+	.single_step	= svm_single_step,
 	.get_sregs	= svm_get_sregs,
 	.set_sregs	= svm_set_sregs,
 	.get_segment	= svm_get_segment,

@@ -81,6 +81,7 @@ static int hwvirt_vcpu_run(struct hwvirt_vcpu *vcpu)
 {
 	const struct hwvirt_backend *b = hwvirt_backend;
 	struct hwvirt_run *run = vcpu->run;
+	u64 rip;
 	int r;
 
 	run->exit_reason = HWVIRT_EXIT_UNKNOWN;
@@ -90,9 +91,15 @@ static int hwvirt_vcpu_run(struct hwvirt_vcpu *vcpu)
 	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
 
 	/* Finish the last exit first, even when not entering. */
+	rip = vcpu->rip;
 	r = hwvirt_complete_userspace(vcpu);
-	if (r)
+	if (r) {
+		/* An error, or the completion exits again. */
+		r = min(r, 0);
 		goto out;
+	}
+	if (vcpu->rip != rip)
+		hwvirt_insn_completed(vcpu);
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = HWVIRT_EXIT_INTR;
 		r = -EINTR;
@@ -574,6 +581,8 @@ static void hwvirt_vcpu_reset(struct hwvirt_vcpu *vcpu)
 	vcpu->mtrr_def_type = 0;
 	memset(vcpu->mtrr_fixed, 0, sizeof(vcpu->mtrr_fixed));
 	memset(vcpu->mtrr_var, 0, sizeof(vcpu->mtrr_var));
+	memset(vcpu->pmu_evtsel, 0, sizeof(vcpu->pmu_evtsel));
+	memset(vcpu->pmu_ctr, 0, sizeof(vcpu->pmu_ctr));
 	vcpu->mp_state = HWVIRT_MP_STATE_RUNNABLE;
 	vcpu_reset_registers(vcpu);
 	hwvirt_apic_reset(vcpu);

@@ -114,8 +114,8 @@ static const struct cpuid_mask cpuid_masks[] = {
 	  B(4) },
 	/*
 	 * 0x80000001.  ECX: no SVM, OSVW, IBS, SKINIT, WDT, LWP, TOPOEXT,
-	 * NODEID, perf counters, MWAITX; CMP_LEGACY (a topology hint,
-	 * userspace sets it for multi-core models) stays.  EDX: no RDTSCP.
+	 * NODEID, perf counters, MWAITX; CMP_LEGACY (a topology hint)
+	 * is set below.  EDX: no RDTSCP.
 	 */
 	{ 0x80000001, ~0U, ~0U,
 	  ~(B(2) | B(9) | B(10) | B(12) | B(13) | B(15) | B(19) |
@@ -156,6 +156,15 @@ static void add_cpuid(struct hwvirt_cpuid_entry *e, int *n, int max,
 		ecx |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE;
 		if (!hwvirt_supported_xcr0)
 			ecx &= ~((1U << 26) | (1U << 28));	/* XSAVE, AVX */
+		/* HTT: a topology hint userspace sets for its -smp. */
+		edx |= 1U << 28;
+		break;
+	case 0x80000001:
+		/*
+		 * CMP_LEGACY: the same, on AMD (QEMU sets it for any
+		 * multi-core AMD model, whatever the host's is).
+		 */
+		ecx |= 1U << 1;
 		break;
 	case 0x00000007:
 		if (index != 0)
@@ -514,6 +523,14 @@ void hwvirt_paging_changed(struct hwvirt_vcpu *vcpu)
 #define MSR_MTRR_FIX4K_LAST	0x0000026f
 #define MSR_MTRR_DEF_TYPE	0x000002ff
 #define MSR_TSC_AUX		0xc0000103
+#define MSR_K7_EVNTSEL0		0xc0010000
+#define MSR_K7_EVNTSEL3		0xc0010003
+#define MSR_K7_PERFCTR0		0xc0010004
+#define MSR_K7_PERFCTR3		0xc0010007
+
+/* PerfEvtSel bits that must be 0 (as kvm_amd refuses them); 48-bit counters. */
+#define K7_EVNTSEL_RESERVED	0xfffffff000280000ULL
+#define K7_PERFCTR_MASK		((1ULL << 48) - 1)
 
 /* The MTRRs: 8 variable ranges, fixed ranges, write-combining. */
 #define MTRRCAP_VALUE		0x508ULL
@@ -544,7 +561,80 @@ static u64 *mtrr_fixed_slot(struct hwvirt_vcpu *vcpu, u32 index)
 	return NULL;
 }
 
+/*
+ * RDPMC (intercepted): counters 0-3 are AMD's legacy PerfCtr0-3; -EINVAL
+ * (#GP) for any other.  The CPU raised #GP itself for CPL > 0 without
+ * CR4.PCE before the intercept.
+ */
+int hwvirt_emulate_rdpmc(struct hwvirt_vcpu *vcpu)
+{
+	u32 ecx = vcpu->regs[HW_RCX];
+	u64 v;
+
+	if (ecx > 3)
+		return -EINVAL;
+	v = vcpu->pmu_ctr[ecx];
+	vcpu->regs[HW_RAX] = (u32)v;
+	vcpu->regs[HW_RDX] = v >> 32;
+	return 0;
+}
+
+/* CPUID.function (index 0), register reg (0-3: EAX-EDX), bit: set? */
+static bool guest_cpuid_has(struct hwvirt_vcpu *vcpu, u32 function, int reg,
+			    int bit)
+{
+	const struct hwvirt_cpuid_entry *e = find_cpuid(vcpu, function, 0);
+	u32 v;
+
+	if (!e)
+		return false;
+	v = reg == 0 ? e->eax : reg == 1 ? e->ebx : reg == 2 ? e->ecx : e->edx;
+	return v & (1U << bit);
+}
+
+/* TSC_AUX exists with RDTSCP (0x80000001 EDX 27) or RDPID (7 ECX 22). */
+static bool guest_has_tsc_aux(struct hwvirt_vcpu *vcpu)
+{
+	return guest_cpuid_has(vcpu, 0x80000001, 3, 27) ||
+	       guest_cpuid_has(vcpu, 0x7, 2, 22);
+}
+
+/* An MTRR memory type: UC, WC, WT, WP, WB. */
+static bool mtrr_type_valid(u8 t)
+{
+	return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
+}
+
+/*
+ * A value for an MTRR (the index in the caller's switch): valid types,
+ * no reserved bits (SDM vol. 3, 12.11.2), as kvm_mtrr_valid() checks.
+ */
+static bool mtrr_valid(struct hwvirt_vcpu *vcpu, u32 index, u64 data)
+{
+	u64 above = ~0ULL << guest_maxphyaddr(vcpu);
+	int i;
+
+	if (index == MSR_MTRR_DEF_TYPE)
+		return !(data & ~0xcffULL) && mtrr_type_valid(data & 0xff);
+	if (index >= MSR_MTRR_PHYS_FIRST && index <= MSR_MTRR_PHYS_LAST) {
+		if (index & 1)		/* PhysMask: bits 10:0 reserved */
+			return !(data & (above | 0x7ffULL));
+		return !(data & (above | 0xf00ULL)) &&
+		       mtrr_type_valid(data & 0xff);
+	}
+	for (i = 0; i < 8; i++)		/* fixed: eight types */
+		if (!mtrr_type_valid(data >> (8 * i)))
+			return false;
+	return true;
+}
+
 int hwvirt_get_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data)
+{
+	return hwvirt_get_msr_from(vcpu, index, data, false);
+}
+
+int hwvirt_get_msr_from(struct hwvirt_vcpu *vcpu, u32 index, u64 *data,
+			bool from_guest)
 {
 	u64 *p;
 	int i, r;
@@ -572,7 +662,15 @@ int hwvirt_get_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data)
 		*data = vcpu->misc_enable;
 		return 0;
 	case MSR_TSC_AUX:
+		if (from_guest && !guest_has_tsc_aux(vcpu))
+			return -ENOENT;
 		*data = vcpu->tsc_aux;
+		return 0;
+	case MSR_K7_EVNTSEL0 ... MSR_K7_EVNTSEL3:
+		*data = vcpu->pmu_evtsel[index - MSR_K7_EVNTSEL0];
+		return 0;
+	case MSR_K7_PERFCTR0 ... MSR_K7_PERFCTR3:
+		*data = vcpu->pmu_ctr[index - MSR_K7_PERFCTR0];
 		return 0;
 	}
 	p = mtrr_fixed_slot(vcpu, index);
@@ -605,24 +703,39 @@ int hwvirt_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 	case MSR_APIC_BASE:
 		return hwvirt_set_apic_base(vcpu, data, from_guest) ? -ENOENT : 0;
 	case MSR_MTRRCAP:
-		return from_guest ? -ENOENT : 0;
+	case MSR_MCG_CAP:
+		return from_guest ? -ENOENT : 0;	/* read-only */
 	case MSR_MTRR_DEF_TYPE:
+		if (!mtrr_valid(vcpu, index, data))
+			return -ENOENT;
 		vcpu->mtrr_def_type = data;
 		return 0;
 	case MSR_MTRR_PHYS_FIRST ... MSR_MTRR_PHYS_LAST:
+		if (!mtrr_valid(vcpu, index, data))
+			return -ENOENT;
 		vcpu->mtrr_var[index - MSR_MTRR_PHYS_FIRST] = data;
 		return 0;
 	case MSR_MISC_ENABLE:
 		vcpu->misc_enable = data;
 		return 0;
 	case MSR_TSC_AUX:
-		if (data >> 32)
+		if ((data >> 32) || (from_guest && !guest_has_tsc_aux(vcpu)))
 			return -ENOENT;
 		vcpu->tsc_aux = data;
+		return 0;
+	case MSR_K7_EVNTSEL0 ... MSR_K7_EVNTSEL3:
+		if (data & K7_EVNTSEL_RESERVED)
+			return -ENOENT;
+		vcpu->pmu_evtsel[index - MSR_K7_EVNTSEL0] = data;
+		return 0;
+	case MSR_K7_PERFCTR0 ... MSR_K7_PERFCTR3:
+		vcpu->pmu_ctr[index - MSR_K7_PERFCTR0] = data & K7_PERFCTR_MASK;
 		return 0;
 	}
 	p = mtrr_fixed_slot(vcpu, index);
 	if (p) {
+		if (!mtrr_valid(vcpu, index, data))
+			return -ENOENT;
 		*p = data;
 		return 0;
 	}
@@ -1286,6 +1399,7 @@ struct emul {
 	struct hw_insn *insn;
 	u64 fault_gpa;
 	bool have_read;			/* userspace answered the read */
+	bool read_used;			/* ... and an MMIO read took it */
 	u64 read_value;
 };
 
@@ -1303,6 +1417,10 @@ static int emul_read(struct emul *e, u64 gpa, unsigned int size, u64 *val)
 	if (!hwvirt_apic_mmio(vcpu, gpa, size, val, false))
 		return 0;
 	if (e->have_read) {
+		/* One MMIO read per instruction: CMPS of MMIO with MMIO not. */
+		if (e->read_used)
+			return -EOPNOTSUPP;
+		e->read_used = true;
 		*val = e->read_value;
 		return 0;
 	}
@@ -1508,6 +1626,44 @@ static int emulate(struct emul *e)
 			rep_left = vcpu->regs[HW_RCX] & addr_mask(insn->addrsize);
 		}
 		break;
+	case HW_OP_CMPS:
+	case HW_OP_SCAS:
+		if (insn->rep &&
+		    !(vcpu->regs[HW_RCX] & addr_mask(insn->addrsize)))
+			break;
+		if (insn->op == HW_OP_SCAS) {
+			src = hw_reg_read(vcpu->regs, HW_RAX, size, false);
+		} else {
+			r = emul_string_gpa(e, insn->mem_seg, HW_RSI, false,
+					    &src_gpa);
+			if (r)
+				return r < 0 ? r : 0;
+			r = emul_read(e, src_gpa, size, &src);
+			if (r)
+				return r;
+		}
+		r = emul_string_gpa(e, HW_ES, HW_RDI, false, &dst_gpa);
+		if (r)
+			return r < 0 ? r : 0;
+		r = emul_read(e, dst_gpa, size, &mem);
+		if (r)
+			return r;
+		hw_alu(HW_ALU_CMP, size, src, mem, &rflags);
+		{
+			s64 delta = (rflags & HW_FLAG_DF) ? -(s64)size : size;
+
+			add_addr_reg(vcpu, HW_RDI, insn->addrsize, delta);
+			if (insn->op == HW_OP_CMPS)
+				add_addr_reg(vcpu, HW_RSI, insn->addrsize, delta);
+		}
+		if (insn->rep) {
+			add_addr_reg(vcpu, HW_RCX, insn->addrsize, -1);
+			/* REPE goes on while equal, REPNE while not. */
+			rep_left = (vcpu->regs[HW_RCX] &
+				    addr_mask(insn->addrsize)) &&
+				   !!(rflags & HW_FLAG_ZF) == (insn->rep == 0xf3);
+		}
+		break;
 	case HW_OP_CMPXCHG:
 		r = emul_read(e, e->fault_gpa, size, &mem);
 		if (r)
@@ -1690,9 +1846,24 @@ int hwvirt_handle_mmio(struct hwvirt_vcpu *vcpu, u64 gpa)
 }
 
 /*
- * At HWVIRT_RUN: finish what the last exit left to userspace.  Returns 0,
- * or HWVIRT_USER when the completion itself exits again (an emulated
- * instruction with a second MMIO access).
+ * The instruction at the exit's RIP completed in software: the CPU would
+ * have raised the single-step trap after it (TF), so the module does.
+ * Not when it raised an exception instead.
+ */
+void hwvirt_insn_completed(struct hwvirt_vcpu *vcpu)
+{
+	if (!(vcpu->rflags & HV_RFLAGS_TF) || vcpu->exception.pending ||
+	    !hwvirt_backend->single_step)
+		return;
+	hwvirt_backend->single_step(vcpu);
+	hwvirt_queue_exception(vcpu, HV_VEC_DB, false, 0);
+}
+
+/*
+ * At HWVIRT_RUN: finish what the last exit left to userspace.  Returns 0
+ * to enter the guest, 1 when the completion itself exits to userspace
+ * again (the write of a read-modify-write on MMIO, an internal error:
+ * run->exit_reason says), or a negative errno.
  */
 int hwvirt_complete_userspace(struct hwvirt_vcpu *vcpu)
 {
@@ -1724,12 +1895,12 @@ int hwvirt_complete_userspace(struct hwvirt_vcpu *vcpu)
 		r = emulate(&e);
 		if (r == -EAGAIN)
 			return 0;	/* run the instruction again */
-		if (r < 0)
-			return hwvirt_internal_error(vcpu,
-						     HWVIRT_INTERNAL_EMULATION,
-						     0, 0, e.fault_gpa,
-						     e.fault_gpa);
-		return r ? HWVIRT_USER : 0;
+		if (r < 0) {
+			hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
+					      0, 0, e.fault_gpa, e.fault_gpa);
+			return 1;
+		}
+		return r ? 1 : 0;
 	}
 	}
 	return 0;

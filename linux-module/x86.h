@@ -56,6 +56,7 @@
 #define HV_EFER_LME	(1ULL << 8)
 #define HV_EFER_LMA	(1ULL << 10)
 #define HV_EFER_NXE	(1ULL << 11)
+#define HV_RFLAGS_TF	(1ULL << 8)
 #define HV_RFLAGS_IF	(1ULL << 9)
 #define HV_RFLAGS_AC	(1ULL << 18)
 #define HV_RFLAGS_VM	(1ULL << 17)
@@ -75,6 +76,7 @@
 
 #define HV_VEC_DE		0
 #define HV_VEC_NMI		2
+#define HV_VEC_DB		1
 #define HV_VEC_BP		3
 #define HV_VEC_OF		4
 #define HV_VEC_UD		6
@@ -115,6 +117,8 @@ u32 hwvirt_cpu_signature(struct hwvirt_vcpu *vcpu);
 
 /* CPUID for the guest, from its table; sets RAX..RDX. */
 void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu);
+int hwvirt_emulate_rdpmc(struct hwvirt_vcpu *vcpu);
+void hwvirt_insn_completed(struct hwvirt_vcpu *vcpu);
 
 /*
  * MOV to CR0/CR3/CR4 (and CLTS, LMSW) by the guest: check the value
@@ -132,6 +136,8 @@ void hwvirt_paging_changed(struct hwvirt_vcpu *vcpu);
 
 /* MSRs, for the guest (from_guest) and for userspace: 0 or -ENOENT. */
 int hwvirt_get_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data);
+int hwvirt_get_msr_from(struct hwvirt_vcpu *vcpu, u32 index, u64 *data,
+			bool from_guest);
 int hwvirt_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 		   bool from_guest);
 

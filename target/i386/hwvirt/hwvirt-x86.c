@@ -187,6 +187,20 @@ static const uint32_t hwvirt_msr_list[] = {
     MSR_MTRRfix4K_F0000, MSR_MTRRfix4K_F8000,
 };
 
+/*
+ * AMD's legacy performance counters (PerfEvtSel0-3, PerfCtr0-3), with
+ * HWVIRT_CAP_K7_PERFCTR; kept in env where KVM keeps its PMU's.
+ */
+#define MSR_K7_EVNTSEL0     0xc0010000
+#define MSR_K7_EVNTSEL3     0xc0010003
+#define MSR_K7_PERFCTR0     0xc0010004
+#define MSR_K7_PERFCTR3     0xc0010007
+
+static const uint32_t hwvirt_k7_perfctr_msrs[] = {
+    MSR_K7_EVNTSEL0, MSR_K7_EVNTSEL0 + 1, MSR_K7_EVNTSEL0 + 2, MSR_K7_EVNTSEL3,
+    MSR_K7_PERFCTR0, MSR_K7_PERFCTR0 + 1, MSR_K7_PERFCTR0 + 2, MSR_K7_PERFCTR3,
+};
+
 /* Where each MSR lives in env; NULL for the variable MTRRs (see below). */
 static uint64_t *msr_slot(CPUX86State *env, uint32_t index, uint64_t *tmp)
 {
@@ -202,6 +216,10 @@ static uint64_t *msr_slot(CPUX86State *env, uint32_t index, uint64_t *tmp)
     case MSR_MTRRfix16K_A0000: return &env->mtrr_fixed[2];
     case MSR_MTRRfix4K_C0000 ... MSR_MTRRfix4K_F8000:
         return &env->mtrr_fixed[3 + index - MSR_MTRRfix4K_C0000];
+    case MSR_K7_EVNTSEL0 ... MSR_K7_EVNTSEL3:
+        return &env->msr_gp_evtsel[index - MSR_K7_EVNTSEL0];
+    case MSR_K7_PERFCTR0 ... MSR_K7_PERFCTR3:
+        return &env->msr_gp_counters[index - MSR_K7_PERFCTR0];
     }
     /* 32-bit or target_ulong fields go through tmp. */
     return tmp;
@@ -276,7 +294,9 @@ static uint64_t msr_from_env(CPUX86State *env, uint32_t index)
     return 0;
 }
 
-#define HWVIRT_MSR_ROOM (ARRAY_SIZE(hwvirt_msr_list) + 2 * MSR_MTRRcap_VCNT + 1)
+#define HWVIRT_MSR_ROOM (ARRAY_SIZE(hwvirt_msr_list) + \
+                         ARRAY_SIZE(hwvirt_k7_perfctr_msrs) + \
+                         2 * MSR_MTRRcap_VCNT + 1)
 
 typedef struct MsrBuf {
     struct hwvirt_msrs hdr;
@@ -290,6 +310,11 @@ static void msr_buf_fill(MsrBuf *b, CPUX86State *env, bool with_tsc)
     memset(b, 0, sizeof(*b));
     for (i = 0; i < ARRAY_SIZE(hwvirt_msr_list); i++) {
         b->e[n++].index = hwvirt_msr_list[i];
+    }
+    if (hwvirt_state->info.caps & HWVIRT_CAP_K7_PERFCTR) {
+        for (i = 0; i < ARRAY_SIZE(hwvirt_k7_perfctr_msrs); i++) {
+            b->e[n++].index = hwvirt_k7_perfctr_msrs[i];
+        }
     }
     for (i = 0; i < 2 * MSR_MTRRcap_VCNT; i++) {
         b->e[n++].index = MSR_MTRRphysBase(0) + i;

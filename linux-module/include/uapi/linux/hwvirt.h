@@ -54,6 +54,8 @@
 #define HWVIRT_CAP_DIRTY_LOG		(1ULL << 4)	/* HWVIRT_MEM_LOG_DIRTY */
 #define HWVIRT_CAP_IOEVENTFD		(1ULL << 5)	/* HWVIRT_IOEVENTFD */
 #define HWVIRT_CAP_IRQFD		(1ULL << 6)	/* HWVIRT_IRQFD */
+/* AMD's PerfEvtSel0-3/PerfCtr0-3 in GET/SET_MSRS (since hwvirt 0.6.0) */
+#define HWVIRT_CAP_K7_PERFCTR		(1ULL << 7)
 
 struct hwvirt_info {
 	__u32 api_version;
