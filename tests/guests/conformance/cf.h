@@ -1,0 +1,236 @@
+/*
+ * Conformance test kernels: the library every test links with.
+ *
+ * A test kernel is one area (msr.c, ...): its cf_main() makes many
+ * assertions through report(), each printed on COM1 as one line
+ *
+ *   cf-<test>: PASS: <what> (<observed>)    (or FAIL:, or SKIP: why)
+ *
+ * <what> names the assertion the same way under every accelerator (the
+ * runner lines results up by it); what was observed goes in one final
+ * parenthesis, which the runner ignores.
+ *
+ * and cf_exit() prints "cf-<test>: SUMMARY: <n> tests, <f> failures,
+ * <s> skipped" and leaves through isa-debug-exit (QEMU exits 33 when
+ * every assertion passed, 3 otherwise).  An exception nobody expected
+ * is a failure and ends the test.
+ *
+ * Instructions that may fault run through the exception table: CF_TRY
+ * names the instruction's address and where to continue, and cf_vector
+ * is the vector it raised (-1 for none), cf_error the error code.
+ *
+ * This work is licensed under the terms of the GNU GPL, version 2 or later.
+ */
+#ifndef CF_H
+#define CF_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+
+#define GP_VECTOR       13
+#define UD_VECTOR       6
+#define DB_VECTOR       1
+#define PF_VECTOR       14
+#define DE_VECTOR       0
+#define BP_VECTOR       3
+#define NP_VECTOR       11
+#define SS_VECTOR       12
+#define MF_VECTOR       16
+#define XM_VECTOR       19
+
+/* The registers cf_trap() sees; the order boot.S pushes them in. */
+struct cf_frame {
+    u64 r15, r14, r13, r12, r11, r10, r9, r8;
+    u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    u64 vector, error;
+    u64 rip, cs, rflags, rsp, ss;
+};
+
+extern const char cf_test_name[];   /* each test defines it */
+void cf_entry(void);                /* boot.S calls it in long mode */
+void cf_trap(struct cf_frame *f);   /* every vector's stub calls it */
+void cf_main(void);                 /* each test defines it */
+
+extern volatile int cf_vector;     /* volatile: set by the handler */
+extern volatile u64 cf_error;      /* volatile: set by the handler */
+/*
+ * With the vector: CR2 of a #PF, DR6 of a #DB (then cleared, and TF
+ * cleared in the interrupted RFLAGS), the RIP the exception reported.
+ */
+extern volatile u64 cf_cr2, cf_dr6, cf_rip; /* volatile: the handler's */
+
+/* From the linker script and boot.S. */
+struct cf_ex_entry {
+    u64 from, to;
+};
+extern const struct cf_ex_entry cf_ex_table_start[], cf_ex_table_end[];
+extern const char cf_isr_stubs[];
+extern u64 cf_gdt[];
+
+/* from: the faulting instruction; to: where to go on. */
+#define CF_EXTABLE(from, to)                                        \
+    ".pushsection ex_table, \"a\"\n\t"                                 \
+    ".quad " #from ", " #to "\n\t.popsection\n\t"
+
+void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+void report(bool pass, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void report_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cf_exit(void) __attribute__((noreturn));
+void cf_abort(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
+/* Port I/O */
+static inline void outb(u16 port, u8 v)
+{
+    asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline u8 inb(u16 port)
+{
+    u8 v;
+
+    asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static inline void outl(u16 port, u32 v)
+{
+    asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+/* CPUID */
+struct cpuid {
+    u32 a, b, c, d;
+};
+
+static inline struct cpuid cpuid_count(u32 fn, u32 idx)
+{
+    struct cpuid r;
+
+    asm volatile("cpuid" : "=a"(r.a), "=b"(r.b), "=c"(r.c), "=d"(r.d)
+                 : "a"(fn), "c"(idx));
+    return r;
+}
+
+static inline struct cpuid cpuid(u32 fn)
+{
+    return cpuid_count(fn, 0);
+}
+
+/* Feature bits: CF_FEAT(leaf, subleaf, register, bit). */
+enum { CF_EAX, CF_EBX, CF_ECX, CF_EDX };
+bool cf_has(u32 leaf, u32 subleaf, int reg, int bit);
+bool cf_is_amd(void);       /* AuthenticAMD or HygonGenuine */
+bool cf_is_intel(void);
+
+#define HAS_MTRR()      cf_has(1, 0, CF_EDX, 12)
+#define HAS_MCA()       cf_has(1, 0, CF_EDX, 14)
+#define HAS_PAT()       cf_has(1, 0, CF_EDX, 16)
+#define HAS_X2APIC()    cf_has(1, 0, CF_ECX, 21)
+#define HAS_TSC_ADJUST() cf_has(7, 0, CF_EBX, 1)
+#define HAS_RDPID()     cf_has(7, 0, CF_ECX, 22)
+#define HAS_NX()        cf_has(0x80000001, 0, CF_EDX, 20)
+#define HAS_RDTSCP()    cf_has(0x80000001, 0, CF_EDX, 27)
+#define HAS_SVM()       cf_has(0x80000001, 0, CF_ECX, 2)
+#define HAS_PERFCTR_CORE() cf_has(0x80000001, 0, CF_ECX, 23)
+
+/*
+ * MSRs: the plain ones fault like the instruction; the _safe ones
+ * return the vector (-1 for none).
+ */
+static inline int rdmsr_safe(u32 msr, u64 *val)
+{
+    u32 lo = 0, hi = 0;
+
+    cf_vector = -1;
+    asm volatile("1: rdmsr\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
+    *val = lo | (u64)hi << 32;
+    return cf_vector;
+}
+
+static inline int wrmsr_safe(u32 msr, u64 val)
+{
+    cf_vector = -1;
+    asm volatile("1: wrmsr\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32))
+                 : "memory");
+    return cf_vector;
+}
+
+static inline u64 rdmsr(u32 msr)
+{
+    u32 lo, hi;
+
+    asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return lo | (u64)hi << 32;
+}
+
+static inline void wrmsr(u32 msr, u64 val)
+{
+    asm volatile("wrmsr" : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32))
+                 : "memory");
+}
+
+static inline u64 rdtsc(void)
+{
+    u32 lo, hi;
+
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return lo | (u64)hi << 32;
+}
+
+/* RDTSCP: -1 if it faulted, else 0 with *aux = TSC_AUX. */
+static inline int rdtscp_safe(u64 *tsc, u32 *aux)
+{
+    u32 lo = 0, hi = 0, c = 0;
+
+    cf_vector = -1;
+    asm volatile("1: rdtscp\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : "+a"(lo), "+d"(hi), "+c"(c) : : "memory");
+    *tsc = lo | (u64)hi << 32;
+    *aux = c;
+    return cf_vector;
+}
+
+static inline u64 read_cr0(void)
+{
+    u64 v;
+
+    asm volatile("mov %%cr0, %0" : "=r"(v));
+    return v;
+}
+
+static inline u64 read_cr4(void)
+{
+    u64 v;
+
+    asm volatile("mov %%cr4, %0" : "=r"(v));
+    return v;
+}
+
+static inline void write_cr4(u64 v)
+{
+    asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+int strcmp(const char *a, const char *b);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define BIT(n) (1ULL << (n))
+
+#endif
