@@ -86,6 +86,8 @@ void report(bool pass, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void report_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void report_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An exception's name for a report ("#GP"; "no fault" for -1). */
+const char *cf_vec_name(int v);
 void cf_exit(void) __attribute__((noreturn));
 void cf_abort(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));

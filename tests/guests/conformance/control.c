@@ -12,12 +12,6 @@
 
 const char cf_test_name[] = "control";
 
-static const char *vec_name(int v)
-{
-    return v < 0 ? "no fault" : v == GP_VECTOR ? "#GP" :
-           v == UD_VECTOR ? "#UD" : "another exception";
-}
-
 #define WRITE_CR_SAFE(n)                                                 \
     static int write_cr##n##_safe(u64 v)                                 \
     {                                                                    \
@@ -47,11 +41,11 @@ static void test_cr0(void)
 
     v = write_cr0_safe(cr0 | BIT(32));
     report(v == GP_VECTOR && cf_error == 0, "CR0 bit 32 (reserved) raises "
-           "#GP(0) (%s)", vec_name(v));
+           "#GP(0) (%s)", cf_vec_name(v));
     write_cr0_safe(cr0);
     v = write_cr0_safe((cr0 | BIT(29)) & ~BIT(30));
     report(v == GP_VECTOR, "CR0.NW without CR0.CD raises #GP (%s)",
-           vec_name(v));
+           cf_vec_name(v));
     write_cr0_safe(cr0);
     /*
      * A CPU that lets these through leaves 64-bit mode under our feet:
@@ -63,10 +57,10 @@ static void test_cr0(void)
     }
     v = write_cr0_safe(cr0 & ~1ULL);
     report(v == GP_VECTOR, "clearing CR0.PE with paging on raises #GP (%s)",
-           vec_name(v));
+           cf_vec_name(v));
     v = write_cr0_safe(cr0 & ~BIT(31));
     report(v == GP_VECTOR, "clearing CR0.PG in 64-bit mode raises #GP (%s)",
-           vec_name(v));
+           cf_vec_name(v));
     report(read_cr0() == cr0, "CR0 unchanged");
 }
 
@@ -77,26 +71,26 @@ static void test_cr4(void)
 
     v = write_cr4_safe(cr4 | BIT(31));
     report(v == GP_VECTOR && cf_error == 0, "CR4 bit 31 (reserved) raises "
-           "#GP(0) (%s)", vec_name(v));
+           "#GP(0) (%s)", cf_vec_name(v));
     v = write_cr4_safe(cr4 | BIT(63));
     report(v == GP_VECTOR, "CR4 bit 63 (reserved) raises #GP (%s)",
-           vec_name(v));
+           cf_vec_name(v));
     v = write_cr4_safe(cr4 & ~BIT(5));
     report(v == GP_VECTOR, "clearing CR4.PAE in long mode raises #GP (%s)",
-           vec_name(v));
+           cf_vec_name(v));
     if (!cf_has(7, 0, CF_ECX, 16)) {
         v = write_cr4_safe(cr4 | BIT(12));
         report(v == GP_VECTOR, "CR4.LA57 without LA57 raises #GP (%s)",
-               vec_name(v));
+               cf_vec_name(v));
     } else {
         v = write_cr4_safe(cr4 | BIT(12));
         report(v == GP_VECTOR, "CR4.LA57 cannot change in long mode (%s)",
-               vec_name(v));
+               cf_vec_name(v));
     }
     if (!cf_has(1, 0, CF_ECX, 5)) {
         v = write_cr4_safe(cr4 | BIT(13));
         report(v == GP_VECTOR, "CR4.VMXE without VMX raises #GP (%s)",
-               vec_name(v));
+               cf_vec_name(v));
     }
     report(read_cr4() == cr4, "CR4 unchanged");
     write_cr4(cr4);
@@ -108,11 +102,11 @@ static void test_cr3(void)
     int v;
 
     v = write_cr3_safe(cr3);
-    report(v < 0, "reloading CR3 (%s)", vec_name(v));
+    report(v < 0, "reloading CR3 (%s)", cf_vec_name(v));
     /* Above any physical-address width (at most 52 bits). */
     v = write_cr3_safe(cr3 | BIT(62));
     report(v == GP_VECTOR && cf_error == 0, "CR3 bit 62 in long mode raises "
-           "#GP(0) (%s)", vec_name(v));
+           "#GP(0) (%s)", cf_vec_name(v));
     report(read_cr3() == cr3, "CR3 unchanged");
 }
 
@@ -122,9 +116,9 @@ static void test_cr8(void)
 
     v = write_cr8_safe(16);
     report(v == GP_VECTOR, "CR8 bit 4 (reserved) raises #GP (%s)",
-           vec_name(v));
+           cf_vec_name(v));
     v = write_cr8_safe(15);
-    report(v < 0, "CR8 takes 15 (%s)", vec_name(v));
+    report(v < 0, "CR8 takes 15 (%s)", cf_vec_name(v));
     write_cr8_safe(0);
 }
 

@@ -11,12 +11,6 @@
 
 const char cf_test_name[] = "cpuid";
 
-static const char *vec_name(int v)
-{
-    return v < 0 ? "no fault" : v == GP_VECTOR ? "#GP" :
-           v == UD_VECTOR ? "#UD" : "another exception";
-}
-
 static int write_cr4_safe(u64 v)
 {
     cf_vector = -1;
@@ -56,10 +50,10 @@ static void test_cr4(void)
         if (has) {
             report(v < 0 && (read_cr4() & BIT(bits[i].bit)),
                    "CR4.%s, advertised, can be set (%s)", bits[i].name,
-                   vec_name(v));
+                   cf_vec_name(v));
         } else {
             report(v == GP_VECTOR, "CR4.%s, not advertised, raises #GP (%s)",
-                   bits[i].name, vec_name(v));
+                   bits[i].name, cf_vec_name(v));
         }
         write_cr4(cr4);
     }
@@ -138,7 +132,7 @@ static void test_xcr0(void)
     asm volatile("1: xgetbv\n2:\n\t" CF_EXTABLE(1b, 2b)
                  : : "c"(0) : "rax", "rdx", "memory");
     report(cf_vector == UD_VECTOR, "XGETBV with CR4.OSXSAVE clear raises "
-           "#UD (%s)", vec_name(cf_vector));
+           "#UD (%s)", cf_vec_name(cf_vector));
 }
 
 static void test_instructions(void)
@@ -150,18 +144,18 @@ static void test_instructions(void)
                  : "=r"(v) : : "memory", "cc");
     if (cf_has(1, 0, CF_ECX, 30)) {
         report(cf_vector < 0, "RDRAND, advertised, runs (%s)",
-               vec_name(cf_vector));
+               cf_vec_name(cf_vector));
     } else {
         report(cf_vector == UD_VECTOR || cf_vector < 0,
                "RDRAND, not advertised: #UD or runs (%s)",
-               vec_name(cf_vector));
+               cf_vec_name(cf_vector));
     }
     if (cf_has(7, 0, CF_ECX, 22)) {
         cf_vector = -1;
         asm volatile("1: rdpid %0\n2:\n\t" CF_EXTABLE(1b, 2b)
                      : "=r"(v) : : "memory");
         report(cf_vector < 0, "RDPID, advertised, runs (%s)",
-               vec_name(cf_vector));
+               cf_vec_name(cf_vector));
     } else {
         report_skip("RDPID not advertised");
     }

@@ -17,21 +17,6 @@ const char cf_test_name[] = "exceptions";
 #define DR6_B0          BIT(0)
 #define RFLAGS_TF       0x100
 
-static const char *vec_name(int v)
-{
-    static char buf[8];
-
-    if (v < 0) {
-        return "none";
-    }
-    buf[0] = '#';
-    buf[1] = '0' + v / 100;
-    buf[2] = '0' + v / 10 % 10;
-    buf[3] = '0' + v % 10;
-    buf[4] = 0;
-    return v < 100 ? (buf[1] = '#', buf + 1) : buf;
-}
-
 /* The inputs of an asm, as one macro argument: IN("r"(x), "a"(y)). */
 #define IN(...) __VA_ARGS__
 
@@ -54,29 +39,29 @@ static void test_faults(void)
 
     FAULT_AT("divq %1", at, IN("r"((u64)zero), "a"(1ULL), "d"(0ULL)));
     report(cf_vector == DE_VECTOR && cf_rip == at,
-           "DIV by zero: #DE at the DIV (%s)", vec_name(cf_vector));
+           "DIV by zero: #DE at the DIV (%s)", cf_vec_name(cf_vector));
 
     FAULT_AT("ud2", at, "i"(0));
     report(cf_vector == UD_VECTOR && cf_rip == at, "UD2: #UD at UD2 (%s)",
-           vec_name(cf_vector));
+           cf_vec_name(cf_vector));
 
     FAULT_AT("movq (%1), %%rax", at, "r"(0x8000000000000000ULL));
     report(cf_vector == GP_VECTOR && cf_error == 0 && cf_rip == at,
-           "non-canonical load: #GP(0) (%s, 0x%llx)", vec_name(cf_vector),
+           "non-canonical load: #GP(0) (%s, 0x%llx)", cf_vec_name(cf_vector),
            (unsigned long long)cf_error);
 
     FAULT_AT("movq (%1), %%rax", at, "r"(0x0000100000000000ULL));
     report(cf_vector == PF_VECTOR && cf_error == 0 &&
            cf_cr2 == 0x0000100000000000ULL && cf_rip == at,
            "load from a not-present page: #PF, error code 0, CR2 (%s, 0x%llx, 0x%llx)",
-           vec_name(cf_vector), (unsigned long long)cf_error,
+           cf_vec_name(cf_vector), (unsigned long long)cf_error,
            (unsigned long long)cf_cr2);
 
     FAULT_AT("movq %%rax, (%1)", at, "r"(0x0000100000000008ULL));
     report(cf_vector == PF_VECTOR && cf_error == 2 &&
            cf_cr2 == 0x0000100000000008ULL,
            "store to a not-present page: #PF, error code W (%s, 0x%llx)",
-           vec_name(cf_vector), (unsigned long long)cf_error);
+           cf_vec_name(cf_vector), (unsigned long long)cf_error);
 
     cf_vector = -1;
     asm volatile("push %%rbp\n\t"
@@ -86,18 +71,18 @@ static void test_faults(void)
                  : : "i"(0), "r"(0x8000000000000000ULL) : "rax", "memory");
     report(cf_vector == SS_VECTOR && cf_error == 0,
            "non-canonical load through RBP: #SS(0) (%s, 0x%llx)",
-           vec_name(cf_vector), (unsigned long long)cf_error);
+           cf_vec_name(cf_vector), (unsigned long long)cf_error);
 
     FAULT_AT("mov %w1, %%fs", at, "r"(0x40));
     report(cf_vector == NP_VECTOR && cf_error == 0x40 && cf_rip == at,
            "loading a not-present data segment: #NP(selector) (%s, 0x%llx)",
-           vec_name(cf_vector), (unsigned long long)cf_error);
+           cf_vec_name(cf_vector), (unsigned long long)cf_error);
     asm volatile("mov %w0, %%fs" : : "r"(0));
 
     FAULT_AT("mov %w1, %%fs", at, "r"(0x1000));
     report(cf_vector == GP_VECTOR && cf_error == 0x1000,
            "a selector beyond the GDT limit: #GP(selector) (%s, 0x%llx)",
-           vec_name(cf_vector), (unsigned long long)cf_error);
+           cf_vec_name(cf_vector), (unsigned long long)cf_error);
     asm volatile("mov %w0, %%fs" : : "r"(0));
 }
 
@@ -108,7 +93,7 @@ static void test_syscall_ud(void)
     wrmsr(0xc0000080, efer & ~1ULL);
     FAULT_AT("syscall", at, "i"(0), "rcx", "r11");
     report(cf_vector == UD_VECTOR && cf_rip == at,
-           "SYSCALL with EFER.SCE clear: #UD (%s)", vec_name(cf_vector));
+           "SYSCALL with EFER.SCE clear: #UD (%s)", cf_vec_name(cf_vector));
     wrmsr(0xc0000080, efer);
 }
 
@@ -130,15 +115,15 @@ static void test_traps(void)
 
     TRAP_AFTER("int3", after, "i"(0));
     report(cf_vector == BP_VECTOR && cf_rip == after,
-           "INT3: #BP, RIP after it (%s)", vec_name(cf_vector));
+           "INT3: #BP, RIP after it (%s)", cf_vec_name(cf_vector));
 
     TRAP_AFTER("int $0x80", after, "i"(0));
     report(cf_vector == 0x80 && cf_rip == after,
-           "INT 0x80: vector 0x80, RIP after it (%s)", vec_name(cf_vector));
+           "INT 0x80: vector 0x80, RIP after it (%s)", cf_vec_name(cf_vector));
 
     TRAP_AFTER(".byte 0xf1", after, "i"(0));
     report(cf_vector == DB_VECTOR && cf_rip == after,
-           "ICEBP: #DB, RIP after it (%s)", vec_name(cf_vector));
+           "ICEBP: #DB, RIP after it (%s)", cf_vec_name(cf_vector));
 }
 
 /*
@@ -157,7 +142,7 @@ static void test_traps(void)
         report(cf_vector == DB_VECTOR && cf_rip == after &&              \
                (cf_dr6 & DR6_BS),                                        \
                "single-step over %s: #DB after it, DR6.BS (%s, rip %s, " \
-               "DR6 0x%llx)", name, vec_name(cf_vector),                  \
+               "DR6 0x%llx)", name, cf_vec_name(cf_vector),                  \
                cf_rip == after ? "right" : "wrong",                      \
                (unsigned long long)cf_dr6);                              \
     } while (0)
@@ -191,7 +176,7 @@ static void test_debug_registers(void)
     asm volatile("mov %0, %%dr7" : : "r"(0x400ULL));
     report(cf_vector == DB_VECTOR && cf_rip == at && (cf_dr6 & DR6_B0),
            "DR0 execute breakpoint: #DB before the instruction, DR6.B0 "
-           "(%s, DR6 0x%llx)", vec_name(cf_vector),
+           "(%s, DR6 0x%llx)", cf_vec_name(cf_vector),
            (unsigned long long)cf_dr6);
 
     /* DR0 on data, writes of 4 bytes: a trap after the store. */
@@ -209,7 +194,7 @@ static void test_debug_registers(void)
     report(cf_vector == DB_VECTOR && cf_rip == after && (cf_dr6 & DR6_B0) &&
            watched == 1,
            "DR0 write watchpoint: #DB after the store, DR6.B0 (%s, DR6 0x%llx)",
-           vec_name(cf_vector), (unsigned long long)cf_dr6);
+           cf_vec_name(cf_vector), (unsigned long long)cf_dr6);
 }
 
 static void test_fpu_exceptions(void)
@@ -225,7 +210,7 @@ static void test_fpu_exceptions(void)
     /* (the library is built without SSE: nothing else uses XMM0) */
     FAULT_AT("movss %1, %%xmm0; divss %2, %%xmm0", at, IN("m"(one), "m"(zero)));
     report(cf_vector == XM_VECTOR, "SSE divide by zero, unmasked: #XM (%s)",
-           vec_name(cf_vector));
+           cf_vec_name(cf_vector));
     asm volatile("ldmxcsr %0" : : "m"(mxcsr_default));
 
     /* x87 divide by zero, unmasked: #MF on the next waiting instruction. */
@@ -238,7 +223,7 @@ static void test_fpu_exceptions(void)
                  : "=&r"(at) : : "memory");
     report(cf_vector == MF_VECTOR && cf_rip == at,
            "x87 divide by zero, unmasked: #MF on FWAIT (%s)",
-           vec_name(cf_vector));
+           cf_vec_name(cf_vector));
     asm volatile("fninit");
 }
 

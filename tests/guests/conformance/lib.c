@@ -84,6 +84,27 @@ int strcmp(const char *a, const char *b)
     return (u8)*a - (u8)*b;
 }
 
+const char *cf_vec_name(int v)
+{
+    static const char *const names[32] = {
+        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+        "#DF", NULL, "#TS", "#NP", "#SS", "#GP", "#PF", NULL,
+        "#MF", "#AC", "#MC", "#XM",
+    };
+    static char buf[] = "vector 000";
+
+    if (v < 0) {
+        return "no fault";
+    }
+    if (v < 32 && names[v]) {
+        return names[v];
+    }
+    buf[7] = '0' + v / 100 % 10;
+    buf[8] = '0' + v / 10 % 10;
+    buf[9] = '0' + v % 10;
+    return buf;
+}
+
 static void serial_init(void)
 {
     outb(COM1 + 1, 0x00);       /* no interrupts */

@@ -48,25 +48,6 @@ const char cf_test_name[] = "msr";
 
 #define NONCANONICAL            0x8000000000000000ULL
 
-static const char *vec_name(int v)
-{
-    static char buf[8];
-
-    switch (v) {
-    case -1:
-        return "no fault";
-    case GP_VECTOR:
-        return "#GP";
-    case UD_VECTOR:
-        return "#UD";
-    }
-    buf[0] = '#';
-    buf[1] = '0' + v / 10;
-    buf[2] = '0' + v % 10;
-    buf[3] = 0;
-    return buf;
-}
-
 /* The write faults with #GP(0). */
 static void expect_wr_gp(u32 msr, u64 val, const char *what)
 {
@@ -74,7 +55,7 @@ static void expect_wr_gp(u32 msr, u64 val, const char *what)
 
     report(v == GP_VECTOR && cf_error == 0,
            "%s: wrmsr 0x%x <- 0x%llx raises #GP(0) (%s)", what, msr,
-           (unsigned long long)val, vec_name(v));
+           (unsigned long long)val, cf_vec_name(v));
 }
 
 static void expect_rd_gp(u32 msr, const char *what)
@@ -83,7 +64,7 @@ static void expect_rd_gp(u32 msr, const char *what)
     int v = rdmsr_safe(msr, &val);
 
     report(v == GP_VECTOR, "%s: rdmsr 0x%x raises #GP (%s)", what, msr,
-           vec_name(v));
+           cf_vec_name(v));
 }
 
 /* The write is taken and reads back as written. */
@@ -95,7 +76,7 @@ static void expect_sticks(u32 msr, u64 val, const char *what)
 
     report(v < 0 && r < 0 && got == val,
            "%s: wrmsr 0x%x <- 0x%llx reads back (%s, 0x%llx)", what, msr,
-           (unsigned long long)val, vec_name(v < 0 ? r : v),
+           (unsigned long long)val, cf_vec_name(v < 0 ? r : v),
            (unsigned long long)got);
 }
 
@@ -104,7 +85,7 @@ static bool readable(u32 msr, u64 *val, const char *what)
     int v = rdmsr_safe(msr, val);
 
     report(v < 0, "%s: rdmsr 0x%x does not fault (%s)", what, msr,
-           vec_name(v));
+           cf_vec_name(v));
     return v < 0;
 }
 
@@ -263,14 +244,14 @@ static void test_tsc(void)
         if (HAS_RDTSCP()) {
             v = rdtscp_safe(&t0, &aux);
             report(v < 0 && aux == 0x2a, "RDTSCP returns TSC_AUX in ECX "
-                   "(%s, 0x%x)", vec_name(v), aux);
+                   "(%s, 0x%x)", cf_vec_name(v), aux);
         }
         wrmsr(MSR_TSC_AUX, aux_old);
     } else {
         expect_rd_gp(MSR_TSC_AUX, "TSC_AUX without RDTSCP or RDPID");
         v = rdtscp_safe(&t0, &aux);
         report(v == UD_VECTOR, "RDTSCP not advertised: #UD (%s)",
-               vec_name(v));
+               cf_vec_name(v));
     }
 }
 
@@ -361,20 +342,20 @@ static void test_amd_pmu(void)
                "PerfCtr%d (0x%x) takes 0", i, MSR_K7_PERFCTR0 + i);
         r = rdmsr_safe(MSR_K7_EVNTSEL0 + i, &v);
         report(r < 0 && v == 0, "PerfEvtSel%d reads 0 after 0 (%s, 0x%llx)",
-               i, vec_name(r), (unsigned long long)v);
+               i, cf_vec_name(r), (unsigned long long)v);
         report(rdmsr_safe(MSR_K7_PERFCTR0 + i, &v) < 0,
                "PerfCtr%d readable", i);
     }
     wrmsr_safe(MSR_K7_PERFCTR0, 0x1234);
     r = rdpmc_safe(0, &v);
     report(r < 0 && v == 0x1234, "RDPMC 0 reads PerfCtr0 (%s, 0x%llx)",
-           vec_name(r), (unsigned long long)v);
+           cf_vec_name(r), (unsigned long long)v);
     wrmsr_safe(MSR_K7_PERFCTR0, 0);
     if (!HAS_PERFCTR_CORE()) {
         expect_rd_gp(MSR_F15H_PERF_CTL0, "PerfCtl0 without PERFCTR_CORE");
         r = rdpmc_safe(4, &v);
         report(r == GP_VECTOR, "RDPMC 4 without PERFCTR_CORE raises #GP (%s)",
-               vec_name(r));
+               cf_vec_name(r));
     }
     report(rdmsr_safe(MSR_K7_HWCR, &v) < 0, "HWCR readable");
 }
