@@ -13,6 +13,8 @@
 #   make check-qemu-qtest-compare
 #                           the same suite on the fork and on pristine QEMU,
 #                           side by side (scripts/qtest-compare)
+#   make fuzz-emulator      the instruction decoder and emulator under
+#                           libFuzzer against this CPU (FUZZ_SECONDS, 1800)
 #   make guest-image        the Debian guest disk image (scripts/guest-image;
 #                           cached in ~/.cache/hwvirt, no ./configure needed)
 #   make clean | distclean
@@ -93,6 +95,12 @@ check-qemu-qtest: all
 check-qemu-qtest-compare: all
 	scripts/qtest-compare $(QTEST_COMPARE_ARGS)
 
+# The emulator fuzzer for longer than make check's minute (no ./configure
+# needed; the corpus grows in build/tests/unit/emulate-fuzz-corpus).
+FUZZ_SECONDS ?= 1800
+fuzz-emulator:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/host/emulator-fuzz
+
 # A Debian 12 disk image to boot as a real VM (as root; built again only
 # when its recipe, tests/guests/debian/, changes).
 guest-image:
@@ -106,4 +114,4 @@ distclean:
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
 	rm -rf build upstream config.mk
 
-.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak demo vm check-qemu-qtest check-qemu-qtest-compare guest-image clean distclean
+.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak demo vm check-qemu-qtest check-qemu-qtest-compare fuzz-emulator guest-image clean distclean

@@ -9,9 +9,13 @@
  */
 
 #ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/kernel.h>
 #include <linux/string.h>
 #else
+#include <errno.h>
 #include <string.h>
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
 #include "emulate.h"
@@ -231,6 +235,20 @@ static int classify_onebyte(struct hw_insn *insn, u8 op, enum hw_cpu_mode mode)
 	case 0xac: case 0xad:	/* LODS */
 		insn->op = HW_OP_LODS;
 		return op == 0xac ? F_BYTE : 0;
+	case 0x8f:		/* group 1A: POP Ev (/0) */
+		insn->op = HW_OP_POP;
+		insn->mem_is_dst = true;
+		return F_MODRM;
+	case 0xc0: case 0xc1:	/* group 2 Eb,Ib / Ev,Ib */
+		insn->op = HW_OP_SHIFT;
+		insn->mem_is_dst = true;
+		return F_MODRM | F_IMM8 | (op == 0xc0 ? F_BYTE : 0);
+	case 0xd0: case 0xd1:	/* group 2 Eb,1 / Ev,1 */
+	case 0xd2: case 0xd3:	/* group 2 Eb,CL / Ev,CL */
+		insn->op = HW_OP_SHIFT;
+		insn->mem_is_dst = true;
+		insn->count_in_cl = op >= 0xd2;
+		return F_MODRM | ((op & 1) ? 0 : F_BYTE);
 	case 0xc6: case 0xc7:	/* MOV Eb,Ib / Ev,Iz (group 11, /0) */
 		insn->op = HW_OP_MOV_STORE;
 		insn->mem_is_dst = true;
@@ -256,12 +274,64 @@ static int classify_onebyte(struct hw_insn *insn, u8 op, enum hw_cpu_mode mode)
 		insn->op = HW_OP_TEST;
 		return F_MODRM | F_IMMZ;
 	case 0xfe:		/* group 4 Eb: INC, DEC */
-	case 0xff:		/* group 5 Ev: INC, DEC (CALL, JMP, PUSH: not ours) */
+	case 0xff:		/* group 5 Ev: INC, DEC, PUSH (CALL, JMP: not ours) */
 		insn->op = HW_OP_UNARY;
 		insn->mem_is_dst = true;
 		return F_MODRM | (op == 0xfe ? F_BYTE : 0);
 	}
 	return -1;
+}
+
+/*
+ * The SSE moves of the two-byte map that have a memory form: by the
+ * mandatory prefix (F2/F3 before 66; none), the size moved and which way.
+ * Returns the F_* flags, -1 for a prefix we do not emulate (MMX, or no
+ * such instruction), -2 when op is no SSE move.
+ */
+static int classify_sse(struct hw_insn *insn, u8 op, bool opsize_prefix)
+{
+	int p = insn->rep == 0xf3 ? 3 : insn->rep == 0xf2 ? 2 :
+		opsize_prefix ? 1 : 0;
+	/* Bytes moved, by prefix: none, 66, F2, F3; 0 = not emulated. */
+	/* aligned: by prefix, bit p set when the form needs alignment. */
+	static const struct {
+		u8 op;
+		bool store;
+		u8 size[4];
+		u8 aligned;
+	} moves[] = {
+		{ 0x10, false, { 16, 16, 8, 4 }, 0 },	/* MOVUPS/PD, MOVSD/SS */
+		{ 0x11, true, { 16, 16, 8, 4 }, 0 },
+		{ 0x28, false, { 16, 16, 0, 0 }, 3 },	/* MOVAPS/PD */
+		{ 0x29, true, { 16, 16, 0, 0 }, 3 },
+		{ 0x2b, true, { 16, 16, 0, 0 }, 3 },	/* MOVNTPS/PD */
+		{ 0x6e, false, { 0, 4, 0, 0 }, 0 },	/* MOVD/MOVQ xmm, r/m */
+		{ 0x6f, false, { 0, 16, 0, 16 }, 2 },	/* MOVDQA, MOVDQU */
+		{ 0x7e, true, { 0, 4, 0, 8 }, 0 },	/* MOVD r/m, xmm; MOVQ (F3: load) */
+		{ 0x7f, true, { 0, 16, 0, 16 }, 2 },	/* MOVDQA, MOVDQU */
+		{ 0xd6, true, { 0, 8, 0, 0 }, 0 },	/* MOVQ m64, xmm */
+		{ 0xe7, true, { 0, 16, 0, 0 }, 2 },	/* MOVNTDQ */
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(moves); i++) {
+		if (moves[i].op != op)
+			continue;
+		if (!moves[i].size[p])
+			return -1;
+		insn->opsize = moves[i].size[p];
+		insn->aligned = moves[i].aligned & (1 << p);
+		insn->op = moves[i].store ? HW_OP_VEC_STORE : HW_OP_VEC_LOAD;
+		/* F3 0F 7E is MOVQ xmm, m64: a load. */
+		if (op == 0x7e && p == 3)
+			insn->op = HW_OP_VEC_LOAD;
+		/* 66 REX.W 0F 6E/7E: MOVQ. */
+		if ((op == 0x6e || op == 0x7e) && p == 1 && (insn->rex & 0x8))
+			insn->opsize = 8;
+		insn->mem_is_dst = insn->op == HW_OP_VEC_STORE;
+		return F_MODRM;
+	}
+	return -2;
 }
 
 /* The two-byte map (0F xx); the same contract as classify_onebyte(). */
@@ -349,17 +419,13 @@ int hw_decode(struct hw_insn *insn, const u8 *buf, unsigned int len,
 		case 0xf2: case 0xf3:
 			insn->rep = b;
 			break;
-		case 0x26:
-			insn->seg_override = HW_ES;
-			break;
-		case 0x2e:
-			insn->seg_override = HW_CS;
-			break;
-		case 0x36:
-			insn->seg_override = HW_SS;
-			break;
-		case 0x3e:
-			insn->seg_override = HW_DS;
+		case 0x26: case 0x2e: case 0x36: case 0x3e:
+			/*
+			 * ES, CS, SS, DS (in encoding order); in 64-bit mode
+			 * they are ignored, and do not undo an FS or GS.
+			 */
+			if (mode != HW_MODE_64)
+				insn->seg_override = (b >> 3) & 3;
 			break;
 		case 0x64:
 			insn->seg_override = HW_FS;
@@ -411,12 +477,23 @@ prefixes_done:
 				return -HW_E_TRUNCATED;
 			b = buf[i++];
 			insn->opcode = HW_OPCODE_0F38(b);
-			if (b != 0x82 || !opsize_prefix)
+			if (!opsize_prefix || insn->rep ||
+			    (b != 0x82 && b != 0x2a))
 				return -HW_E_UNSUPPORTED;
-			insn->op = HW_OP_PLAIN;
+			if (b == 0x2a) {
+				/* 66 0F 38 2A: MOVNTDQA xmm, m128 */
+				insn->op = HW_OP_VEC_LOAD;
+				insn->opsize = 16;
+				insn->aligned = true;
+			} else {
+				/* 66 0F 38 82: INVPCID */
+				insn->op = HW_OP_PLAIN;
+			}
 			flags = F_MODRM;
 		} else {
-			flags = classify_twobyte(insn, b);
+			flags = classify_sse(insn, b, opsize_prefix);
+			if (flags == -2)
+				flags = classify_twobyte(insn, b);
 		}
 	} else {
 		insn->opcode = b;
@@ -493,10 +570,28 @@ prefixes_done:
 		}
 		break;
 	case HW_OP_UNARY:
+		/* Group 5 /6: PUSH Ev. */
+		if (insn->opcode == 0xff && (insn->reg & 7) == 6) {
+			insn->op = HW_OP_PUSH;
+			insn->mem_is_dst = false;
+			goto push_pop;
+		}
 		/* Groups 4 and 5: /0 INC, /1 DEC; the rest is not ours. */
 		if ((insn->reg & 7) > 1)
 			return -HW_E_UNSUPPORTED;
 		insn->unary = (insn->reg & 7) ? HW_UNARY_DEC : HW_UNARY_INC;
+		break;
+	case HW_OP_POP:
+		/* Group 1A: only /0 is POP (XOP uses the rest on AMD). */
+		if ((insn->reg & 7) != 0)
+			return -HW_E_UNSUPPORTED;
+push_pop:
+		/* 64-bit mode: 64 bits, or 16 with 66 (not REX.W); never 32. */
+		if (mode == HW_MODE_64)
+			insn->opsize = opsize_prefix && !(insn->rex & 0x8) ? 2 : 8;
+		break;
+	case HW_OP_SHIFT:
+		insn->shift = insn->reg & 7;
 		break;
 	case HW_OP_BITOP:
 		if (insn->opcode == 0x0fba) {
@@ -515,6 +610,8 @@ prefixes_done:
 		if (!insn->has_mem)
 			return -HW_E_INVALID;
 		insn->opsize = (insn->rex & 0x8) ? 16 : 8;
+		/* CMPXCHG16B: #GP(0) unless 16-byte aligned. */
+		insn->aligned = insn->opsize == 16;
 		break;
 	case HW_OP_STOS:
 	case HW_OP_MOVS:
@@ -742,4 +839,497 @@ u64 hw_unary(enum hw_unary op, unsigned int size, u64 val, u64 *rflags)
 	default:
 		return ~val & size_mask(size);
 	}
+}
+
+u64 hw_shift(enum hw_shift op, unsigned int size, u64 val, u64 count,
+	     u64 *rflags)
+{
+	unsigned int bits = 8 * size, n, i;
+	u64 mask = size_mask(size), sign = 1ULL << (bits - 1);
+	u64 cf = !!(*rflags & HW_FLAG_CF), res, msb;
+
+	count &= size == 8 ? 0x3f : 0x1f;
+	val &= mask;
+	if (!count)
+		return val;	/* no flag changes */
+
+	switch (op) {
+	case HW_SHIFT_ROL:
+	case HW_SHIFT_ROR:
+		n = count % bits;
+		if (op == HW_SHIFT_ROL)
+			res = n ? ((val << n) | (val >> (bits - n))) & mask : val;
+		else
+			res = n ? ((val >> n) | (val << (bits - n))) & mask : val;
+		msb = !!(res & sign);
+		if (op == HW_SHIFT_ROL) {
+			cf = res & 1;
+			/* OF (count 1): MSB of the result ^ CF. */
+			*rflags = (*rflags & ~HW_FLAG_OF) |
+				  ((msb ^ cf) ? HW_FLAG_OF : 0);
+		} else {
+			cf = msb;
+			/* OF (count 1): the two top bits of the result differ. */
+			*rflags = (*rflags & ~HW_FLAG_OF) |
+				  ((msb ^ !!(res & (sign >> 1))) ? HW_FLAG_OF : 0);
+		}
+		*rflags = (*rflags & ~HW_FLAG_CF) | (cf ? HW_FLAG_CF : 0);
+		return res;
+	case HW_SHIFT_RCL:
+	case HW_SHIFT_RCR:
+		n = size == 1 ? count % 9 : size == 2 ? count % 17 : count;
+		res = val;
+		/* OF of RCR (count 1) is from the operand before the rotate. */
+		msb = !!(res & sign);
+		if (op == HW_SHIFT_RCR)
+			*rflags = (*rflags & ~HW_FLAG_OF) |
+				  ((msb ^ cf) ? HW_FLAG_OF : 0);
+		for (i = 0; i < n; i++) {
+			u64 out;
+
+			if (op == HW_SHIFT_RCL) {
+				out = !!(res & sign);
+				res = ((res << 1) | cf) & mask;
+			} else {
+				out = res & 1;
+				res = (res >> 1) | (cf ? sign : 0);
+			}
+			cf = out;
+		}
+		if (op == HW_SHIFT_RCL)
+			*rflags = (*rflags & ~HW_FLAG_OF) |
+				  ((!!(res & sign) ^ cf) ? HW_FLAG_OF : 0);
+		*rflags = (*rflags & ~HW_FLAG_CF) | (cf ? HW_FLAG_CF : 0);
+		return res;
+	case HW_SHIFT_SHL:
+	case HW_SHIFT_SAL:
+		res = count < 64 ? (val << count) & mask : 0;
+		cf = count <= bits ? (val >> (bits - count)) & 1 : 0;
+		*rflags &= ~HW_FLAGS_ARITH;
+		if ((!!(res & sign)) ^ cf)
+			*rflags |= HW_FLAG_OF;
+		break;
+	case HW_SHIFT_SHR:
+		res = val >> count;
+		cf = (val >> (count - 1)) & 1;
+		*rflags &= ~HW_FLAGS_ARITH;
+		if (val & sign)
+			*rflags |= HW_FLAG_OF;
+		break;
+	default:	/* SAR */
+		if (val & sign)
+			val |= ~mask;
+		res = (u64)((s64)val >> count) & mask;
+		cf = ((s64)val >> (count - 1)) & 1;
+		*rflags &= ~HW_FLAGS_ARITH;	/* OF (count 1) is 0 */
+		break;
+	}
+	if (cf)
+		*rflags |= HW_FLAG_CF;
+	set_result_flags(size, res, rflags);
+	return res;
+}
+
+u64 hw_shift_undefined(enum hw_shift op, unsigned int size, u64 count)
+{
+	u64 undef = 0;
+
+	count &= size == 8 ? 0x3f : 0x1f;
+	if (!count)
+		return 0;
+	if (count != 1)
+		undef |= HW_FLAG_OF;
+	if (op >= HW_SHIFT_SHL) {
+		undef |= HW_FLAG_AF;
+		if (count >= 8 * size && op != HW_SHIFT_SAR)
+			undef |= HW_FLAG_CF;
+	}
+	return undef;
+}
+
+/* ------------------------------------------------------------------------
+ * The emulator
+ */
+
+u64 hw_addr_mask(unsigned int addrsize)
+{
+	return size_mask(addrsize);
+}
+
+void hw_add_addr_reg(u64 *gprs, unsigned int reg, unsigned int addrsize,
+		     s64 delta)
+{
+	u64 mask = size_mask(addrsize);
+	u64 v = gprs[reg];
+
+	gprs[reg] = (v & ~mask) | ((v + delta) & mask);
+	if (addrsize == 4)
+		gprs[reg] &= mask;	/* 32-bit writes zero-extend */
+}
+
+/* Integer operands (at most 8 bytes) through the memory ops. */
+static int read_int(struct hw_emul *e, u64 gpa, unsigned int size, u64 *val)
+{
+	*val = 0;
+	return e->ops->read(e, gpa, size, val);
+}
+
+static int write_int(struct hw_emul *e, u64 gpa, unsigned int size, u64 val)
+{
+	return e->ops->write(e, gpa, size, &val);
+}
+
+static u64 reg_operand(struct hw_emul *e, unsigned int size)
+{
+	return hw_reg_read(e->gprs, e->insn->reg_operand, size,
+			   e->insn->reg_is_high_byte);
+}
+
+static void set_reg_operand(struct hw_emul *e, unsigned int size, u64 val)
+{
+	hw_reg_write(e->gprs, e->insn->reg_operand, size,
+		     e->insn->reg_is_high_byte, val);
+}
+
+/* The gpa of the string operand seg:rREG; 1: a fault was queued. */
+static int string_gpa(struct hw_emul *e, int seg, int reg, bool write,
+		      u64 *gpa)
+{
+	return e->ops->translate(e, seg, e->gprs[reg] &
+				 hw_addr_mask(e->insn->addrsize), write, gpa);
+}
+
+/*
+ * The source element of MOVS/LODS/OUTS/CMPS ([seg:rSI]) or of STOS/SCAS
+ * (rAX) into *val.  As an hw_emul_ops call returns, a queued fault being 2.
+ */
+static int string_source(struct hw_emul *e, u64 *val)
+{
+	const struct hw_insn *insn = e->insn;
+	u64 gpa;
+	int r;
+
+	if (insn->op == HW_OP_STOS || insn->op == HW_OP_SCAS) {
+		*val = hw_reg_read(e->gprs, HW_RAX, insn->opsize, false);
+		return 0;
+	}
+	r = string_gpa(e, insn->mem_seg, HW_RSI, false, &gpa);
+	if (r)
+		return r < 0 ? r : 2;
+	return read_int(e, gpa, insn->opsize, val);
+}
+
+/* Step rSI and/or rDI by one element, as DF says. */
+static void string_step(struct hw_emul *e, bool rsi, bool rdi)
+{
+	const struct hw_insn *insn = e->insn;
+	s64 delta = (e->rflags & HW_FLAG_DF) ? -(s64)insn->opsize :
+					       insn->opsize;
+
+	if (rdi)
+		hw_add_addr_reg(e->gprs, HW_RDI, insn->addrsize, delta);
+	if (rsi)
+		hw_add_addr_reg(e->gprs, HW_RSI, insn->addrsize, delta);
+}
+
+/* The count of a REP'd string instruction is zero: it does nothing. */
+static bool rep_done(struct hw_emul *e)
+{
+	return e->insn->rep &&
+	       !(e->gprs[HW_RCX] & hw_addr_mask(e->insn->addrsize));
+}
+
+/* One element of a REP'd instruction is done: true if more are left. */
+static bool rep_count(struct hw_emul *e)
+{
+	if (!e->insn->rep)
+		return false;
+	hw_add_addr_reg(e->gprs, HW_RCX, e->insn->addrsize, -1);
+	return e->gprs[HW_RCX] & hw_addr_mask(e->insn->addrsize);
+}
+
+/* The stack slot PUSH writes (rSP - size) or POP reads (rSP). */
+static int stack_gpa(struct hw_emul *e, bool push, u64 *gpa)
+{
+	unsigned int size = e->insn->opsize;
+	u64 rsp = e->gprs[HW_RSP] - (push ? size : 0);
+
+	return e->ops->translate(e, HW_SS, rsp & hw_addr_mask(e->stack_size),
+				 push, gpa);
+}
+
+/*
+ * CMPXCHG16B, once the 16 bytes at mem_gpa are read into m: RDX:RAX
+ * against them; equal, RCX:RBX go in; else they are written back and
+ * loaded into RDX:RAX.  The write is one 16-byte write: on MMIO as a
+ * device sees it, on RAM not atomic (there is no 16-byte
+ * compare-and-exchange on guest memory here): only the shadow MMU's
+ * write-protected page tables would bring it to RAM.
+ */
+static int cmpxchg16b(struct hw_emul *e, const u64 *m, u64 *rflags)
+{
+	u64 n[2];
+	int r;
+
+	*rflags &= ~HW_FLAG_ZF;
+	if (m[0] == e->gprs[HW_RAX] && m[1] == e->gprs[HW_RDX]) {
+		*rflags |= HW_FLAG_ZF;
+		n[0] = e->gprs[HW_RBX];
+		n[1] = e->gprs[HW_RCX];
+	} else {
+		n[0] = m[0];
+		n[1] = m[1];
+	}
+	r = e->ops->write(e, e->mem_gpa, 16, n);
+	if (r < 0)
+		return r;
+	if (!(*rflags & HW_FLAG_ZF)) {
+		e->gprs[HW_RAX] = m[0];
+		e->gprs[HW_RDX] = m[1];
+	}
+	return r;
+}
+
+int hw_emulate(struct hw_emul *e)
+{
+	const struct hw_insn *insn = e->insn;
+	const struct hw_emul_ops *ops = e->ops;
+	unsigned int size = insn->opsize;
+	u64 next_rip = e->rip + insn->len;
+	u64 mem, src, res, rflags = e->rflags, gpa;
+	bool rep_left = false;
+	int r = 0;
+
+	/* Every instruction here has a memory operand (a string one too). */
+	if (!insn->has_mem)
+		return -EOPNOTSUPP;
+	/* MOVAPS and its kin: #GP(0) for an unaligned operand. */
+	if (insn->aligned && (e->mem_gpa & (insn->opsize - 1))) {
+		ops->exception(e, HW_VEC_GP, 0);
+		return 0;
+	}
+	if (insn->mode != HW_MODE_64)
+		next_rip &= 0xffffffffULL;
+
+	switch (insn->op) {
+	case HW_OP_MOV_STORE:
+		src = insn->has_imm ? insn->imm : reg_operand(e, size);
+		r = write_int(e, e->mem_gpa, size, src);
+		break;
+	case HW_OP_MOV_LOAD:
+	case HW_OP_MOVZX:
+	case HW_OP_MOVSX:
+		if (insn->op != HW_OP_MOV_LOAD)
+			size = insn->src_size;
+		r = read_int(e, e->mem_gpa, size, &mem);
+		if (r)
+			return r;
+		if (insn->op == HW_OP_MOVSX)
+			mem = hw_sign_extend(mem, size);
+		set_reg_operand(e, insn->opsize, mem);
+		break;
+	case HW_OP_TEST:
+		r = read_int(e, e->mem_gpa, size, &mem);
+		if (r)
+			return r;
+		src = insn->has_imm ? insn->imm : reg_operand(e, size);
+		hw_test_flags(size, mem, src, &rflags);
+		break;
+	case HW_OP_ALU:
+		r = read_int(e, e->mem_gpa, size, &mem);
+		if (r)
+			return r;
+		if (!insn->mem_is_dst) {
+			/* reg op= mem */
+			res = hw_alu(insn->alu, size, reg_operand(e, size), mem,
+				     &rflags);
+			if (insn->alu != HW_ALU_CMP)
+				set_reg_operand(e, size, res);
+			break;
+		}
+		src = insn->has_imm ? insn->imm : reg_operand(e, size);
+		res = hw_alu(insn->alu, size, mem, src, &rflags);
+		if (insn->alu != HW_ALU_CMP)
+			r = ops->rmw_write(e, e->mem_gpa, size, mem, res);
+		break;
+	case HW_OP_XCHG:
+		r = read_int(e, e->mem_gpa, size, &mem);
+		if (r)
+			return r;
+		r = ops->rmw_write(e, e->mem_gpa, size, mem,
+				   reg_operand(e, size));
+		if (r < 0)
+			return r;
+		set_reg_operand(e, size, mem);
+		break;
+	case HW_OP_STOS:
+	case HW_OP_MOVS:
+	case HW_OP_LODS:
+		if (rep_done(e))
+			break;
+		r = string_source(e, &src);
+		if (r)
+			return r == 2 ? 0 : r;
+		if (insn->op == HW_OP_LODS) {
+			hw_reg_write(e->gprs, HW_RAX, size, false, src);
+		} else {
+			r = string_gpa(e, HW_ES, HW_RDI, true, &gpa);
+			if (r)
+				return r < 0 ? r : 0;
+			r = write_int(e, gpa, size, src);
+			if (r < 0)
+				return r;
+		}
+		string_step(e, insn->op != HW_OP_STOS, insn->op != HW_OP_LODS);
+		rep_left = rep_count(e);
+		break;
+	case HW_OP_CMPS:
+	case HW_OP_SCAS:
+		if (rep_done(e))
+			break;
+		r = string_source(e, &src);
+		if (r)
+			return r == 2 ? 0 : r;
+		r = string_gpa(e, HW_ES, HW_RDI, false, &gpa);
+		if (r)
+			return r < 0 ? r : 0;
+		r = read_int(e, gpa, size, &mem);
+		if (r)
+			return r;
+		hw_alu(HW_ALU_CMP, size, src, mem, &rflags);
+		string_step(e, insn->op == HW_OP_CMPS, true);
+		/* REPE goes on while equal, REPNE while not. */
+		rep_left = rep_count(e) &&
+			   !!(rflags & HW_FLAG_ZF) == (insn->rep == 0xf3);
+		break;
+	case HW_OP_CMPXCHG:
+		r = read_int(e, e->mem_gpa, size, &mem);
+		if (r)
+			return r;
+		src = hw_reg_read(e->gprs, HW_RAX, size, false);
+		hw_alu(HW_ALU_CMP, size, src, mem, &rflags);
+		/* Equal: the source goes in; else memory is written back. */
+		res = (rflags & HW_FLAG_ZF) ? reg_operand(e, size) : mem;
+		r = ops->rmw_write(e, e->mem_gpa, size, mem, res);
+		if (r < 0)
+			return r;
+		if (!(rflags & HW_FLAG_ZF))
+			hw_reg_write(e->gprs, HW_RAX, size, false, mem);
+		break;
+	case HW_OP_CMPXCHG8B:
+		if (size == 16) {
+			u64 m[2];
+
+			r = ops->read(e, e->mem_gpa, 16, m);
+			if (r)
+				return r;
+			r = cmpxchg16b(e, m, &rflags);
+			break;
+		}
+		r = read_int(e, e->mem_gpa, 8, &mem);
+		if (r)
+			return r;
+		src = (e->gprs[HW_RDX] << 32) | (u32)e->gprs[HW_RAX];
+		rflags &= ~HW_FLAG_ZF;
+		if (mem == src) {
+			rflags |= HW_FLAG_ZF;
+			res = (e->gprs[HW_RCX] << 32) | (u32)e->gprs[HW_RBX];
+		} else {
+			res = mem;
+		}
+		r = ops->rmw_write(e, e->mem_gpa, 8, mem, res);
+		if (r < 0)
+			return r;
+		if (mem != src) {
+			e->gprs[HW_RAX] = (u32)mem;
+			e->gprs[HW_RDX] = mem >> 32;
+		}
+		break;
+	case HW_OP_XADD:
+		r = read_int(e, e->mem_gpa, size, &mem);
+		if (r)
+			return r;
+		res = hw_alu(HW_ALU_ADD, size, mem, reg_operand(e, size),
+			     &rflags);
+		r = ops->rmw_write(e, e->mem_gpa, size, mem, res);
+		if (r < 0)
+			return r;
+		set_reg_operand(e, size, mem);
+		break;
+	case HW_OP_BITOP:
+		r = read_int(e, e->mem_gpa, size, &mem);
+		if (r)
+			return r;
+		src = insn->has_imm ? insn->imm : reg_operand(e, size);
+		res = hw_bitop(insn->bitop, size, mem, src, &rflags);
+		if (insn->bitop != HW_BIT_TEST)
+			r = ops->rmw_write(e, e->mem_gpa, size, mem, res);
+		break;
+	case HW_OP_UNARY:
+		r = read_int(e, e->mem_gpa, size, &mem);
+		if (r)
+			return r;
+		res = hw_unary(insn->unary, size, mem, &rflags);
+		r = ops->rmw_write(e, e->mem_gpa, size, mem, res);
+		break;
+	case HW_OP_SHIFT:
+		r = read_int(e, e->mem_gpa, size, &mem);
+		if (r)
+			return r;
+		src = insn->count_in_cl ? e->gprs[HW_RCX] & 0xff :
+		      insn->has_imm ? insn->imm & 0xff : 1;
+		res = hw_shift(insn->shift, size, mem, src, &rflags);
+		/* A count of 0 changes nothing: no write to the device. */
+		if (src & (size == 8 ? 0x3f : 0x1f))
+			r = ops->rmw_write(e, e->mem_gpa, size, mem, res);
+		break;
+	case HW_OP_PUSH:
+		r = read_int(e, e->mem_gpa, size, &mem);
+		if (r)
+			return r;
+		r = stack_gpa(e, true, &gpa);
+		if (r)
+			return r < 0 ? r : 0;
+		r = write_int(e, gpa, size, mem);
+		if (r < 0)
+			return r;
+		hw_add_addr_reg(e->gprs, HW_RSP, e->stack_size, -(s64)size);
+		break;
+	case HW_OP_POP:
+		r = stack_gpa(e, false, &gpa);
+		if (r)
+			return r < 0 ? r : 0;
+		r = read_int(e, gpa, size, &mem);
+		if (r)
+			return r;
+		r = write_int(e, e->mem_gpa, size, mem);
+		if (r < 0)
+			return r;
+		hw_add_addr_reg(e->gprs, HW_RSP, e->stack_size, size);
+		break;
+	case HW_OP_VEC_LOAD: {
+		u8 v[HW_EMUL_MAX_ACCESS] = { 0 };
+
+		r = ops->read(e, e->mem_gpa, size, v);
+		if (r)
+			return r;
+		ops->set_xmm(e, insn->reg_operand, v);
+		break;
+	}
+	case HW_OP_VEC_STORE: {
+		u8 v[HW_EMUL_MAX_ACCESS];
+
+		ops->get_xmm(e, insn->reg_operand, v);
+		r = ops->write(e, e->mem_gpa, size, v);
+		break;
+	}
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (r < 0)
+		return r;
+	e->rflags = rflags;
+	if (!rep_left)
+		e->rip = next_rip;
+	return r;
 }

@@ -41,6 +41,9 @@ enum hw_seg {
 #define HW_FLAGS_ARITH		(HW_FLAG_CF | HW_FLAG_PF | HW_FLAG_AF | \
 				 HW_FLAG_ZF | HW_FLAG_SF | HW_FLAG_OF)
 
+/* Exceptions the emulator raises. */
+#define HW_VEC_GP		13
+
 /* The code segment's default sizes. */
 enum hw_cpu_mode {
 	HW_MODE_16,		/* real mode, VM86, 16-bit protected */
@@ -73,6 +76,17 @@ enum hw_insn_op {
 	HW_OP_UNARY,		/* INC/DEC/NOT/NEG mem; unary below */
 	HW_OP_CMPS,		/* flags of [seg:rSI] - [ES:rDI] */
 	HW_OP_SCAS,		/* flags of rAX - [ES:rDI] */
+	HW_OP_SHIFT,		/* group 2 on mem: ROL..SAR; shift below */
+	HW_OP_PUSH,		/* [SS:rSP - size] <- mem */
+	HW_OP_POP,		/* mem <- [SS:rSP]; the address uses rSP after */
+	HW_OP_VEC_LOAD,		/* XMM <- mem, the rest of XMM zeroed */
+	HW_OP_VEC_STORE,	/* mem <- the low opsize bytes of XMM */
+};
+
+/* hw_insn.shift: the ModRM reg field of group 2 (/6 is SHL too) */
+enum hw_shift {
+	HW_SHIFT_ROL, HW_SHIFT_ROR, HW_SHIFT_RCL, HW_SHIFT_RCR,
+	HW_SHIFT_SHL, HW_SHIFT_SHR, HW_SHIFT_SAL, HW_SHIFT_SAR,
 };
 
 /* hw_insn.bitop */
@@ -94,7 +108,7 @@ enum hw_alu {
 struct hw_insn {
 	u8 mode;		/* enum hw_cpu_mode it was decoded for */
 	u8 len;			/* bytes, prefixes included */
-	u8 opsize;		/* effective operand size: 1, 2, 4 or 8 */
+	u8 opsize;		/* effective operand size: 1, 2, 4 or 8; 16 */
 	u8 addrsize;		/* effective address size: 2, 4 or 8 */
 	u8 rep;			/* 0, 0xf3 (REP/REPE) or 0xf2 (REPNE) */
 	bool lock;
@@ -121,7 +135,10 @@ struct hw_insn {
 	enum hw_alu alu;
 	enum hw_bitop bitop;
 	enum hw_unary unary;
-	u8 reg_operand;		/* the register operand, enum hw_reg */
+	enum hw_shift shift;
+	bool count_in_cl;	/* group 2: D2/D3 shift by CL */
+	bool aligned;		/* #GP(0) unless the operand is opsize-aligned */
+	u8 reg_operand;		/* the register operand, enum hw_reg; XMMn */
 	bool reg_is_high_byte;	/* AH/CH/DH/BH (no REX, byte operand) */
 	u8 src_size;		/* MOVZX/MOVSX: size read from memory */
 	bool mem_is_dst;	/* the memory operand is written */
@@ -155,6 +172,13 @@ u64 hw_reg_read(const u64 *gprs, unsigned int reg, unsigned int size,
 void hw_reg_write(u64 *gprs, unsigned int reg, unsigned int size,
 		  bool high_byte, u64 val);
 
+/* rREG += delta as an addrsize-byte quantity (x86 rules). */
+void hw_add_addr_reg(u64 *gprs, unsigned int reg, unsigned int addrsize,
+		     s64 delta);
+
+/* All ones in the low addrsize bytes. */
+u64 hw_addr_mask(unsigned int addrsize);
+
 /* Sign-extend the low size bytes of val. */
 u64 hw_sign_extend(u64 val, unsigned int size);
 
@@ -183,5 +207,77 @@ u64 hw_unary(enum hw_unary op, unsigned int size, u64 val, u64 *rflags);
  * offset is a register: (offset >> log2(bits)) operand-sized units, signed.
  */
 s64 hw_bitop_displacement(u64 offset, unsigned int size);
+
+/*
+ * Group 2: val shifted or rotated by count (masked as the CPU masks it).
+ * Flags the architecture leaves undefined get what AMD and Intel CPUs
+ * agree on where they agree; HW_SHIFT_UNDEFINED() says which they are.
+ */
+u64 hw_shift(enum hw_shift op, unsigned int size, u64 val, u64 count,
+	     u64 *rflags);
+
+/* The arithmetic flags hw_shift(op, size, .., count) leaves undefined. */
+u64 hw_shift_undefined(enum hw_shift op, unsigned int size, u64 count);
+
+/* ------------------------------------------------------------------------
+ * The emulator: runs one decoded instruction whose memory operand is at a
+ * known guest-physical address (the access that exited).
+ */
+
+struct hw_emul;
+
+/* The largest memory operand the emulator moves (an XMM register). */
+#define HW_EMUL_MAX_ACCESS	16
+
+/*
+ * How the emulator reaches memory: by guest-physical address, 1 to
+ * HW_EMUL_MAX_ACCESS bytes, little-endian into or out of val.  Each returns
+ * 0 when done; 1 when it set up an exit to userspace (a read: hw_emulate()
+ * runs again from the start once userspace answered it, so an instruction
+ * makes all its reads before it changes anything; a write: the instruction
+ * is complete once its registers are updated); or a negative errno:
+ * -EFAULT (no memory there), -EAGAIN (memory changed under a
+ * read-modify-write: the guest runs the instruction again), -EOPNOTSUPP.
+ */
+struct hw_emul_ops {
+	int (*read)(struct hw_emul *e, u64 gpa, unsigned int size, void *val);
+	int (*write)(struct hw_emul *e, u64 gpa, unsigned int size,
+		     const void *val);
+	/* The write of a read-modify-write; old is what the read returned. */
+	int (*rmw_write)(struct hw_emul *e, u64 gpa, unsigned int size,
+			 u64 old, u64 new);
+	/*
+	 * seg:offset (offset already truncated to the address size) to a
+	 * gpa, for string and stack operands; 1 when the translation faulted
+	 * and the fault is queued for the guest (the instruction ends there,
+	 * nothing changed).
+	 */
+	int (*translate)(struct hw_emul *e, int seg, u64 offset, bool write,
+			 u64 *gpa);
+	/* Raise exception vector (with error code error) in the guest. */
+	void (*exception)(struct hw_emul *e, int vector, u32 error);
+	/* The guest's XMM register n (0-15), 16 bytes. */
+	void (*get_xmm)(struct hw_emul *e, unsigned int n, void *val);
+	void (*set_xmm)(struct hw_emul *e, unsigned int n, const void *val);
+};
+
+struct hw_emul {
+	const struct hw_emul_ops *ops;
+	const struct hw_insn *insn;
+	u64 *gprs;		/* HW_NR_GPRS, changed in place */
+	u64 rip;		/* in: the instruction's; out: where to go on */
+	u64 rflags;		/* in, and out */
+	u64 mem_gpa;		/* where the memory operand is */
+	u8 stack_size;		/* 2, 4 or 8: SS.B, or 8 in 64-bit mode */
+};
+
+/*
+ * Run e->insn.  0: it completed; 1: an exit to userspace is set up (see
+ * hw_emul_ops); negative errno as hw_emul_ops, or -EOPNOTSUPP for an
+ * instruction the emulator does not run.  e->gprs, e->rip and e->rflags
+ * change only when the instruction completes: 0, or 1 for a write's exit
+ * (the caller copies rip and rflags back whenever it returns 0 or 1).
+ */
+int hw_emulate(struct hw_emul *e);
 
 #endif /* HWVIRT_EMULATE_H */

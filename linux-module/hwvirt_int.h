@@ -264,6 +264,7 @@ enum hwvirt_pending_completion {
 	HWVIRT_COMPLETE_PIO_IN,		/* IN: data in the run page */
 	HWVIRT_COMPLETE_PIO_STRING,	/* INS/OUTS: more elements, or done */
 	HWVIRT_COMPLETE_MMIO,		/* an emulated MMIO access */
+	HWVIRT_COMPLETE_MMIO_WRITE,	/* more of a write wider than 8 bytes */
 };
 
 /*
@@ -370,6 +371,13 @@ struct hwvirt_vcpu {
 	u64 mmio_fault_gpa;		/* the access that exited */
 	u64 mmio_read_gpa;		/* the MMIO read userspace answers */
 	u32 mmio_read_len;
+	/* What userspace answered to the instruction's MMIO reads so far. */
+	u64 mmio_answers[HWVIRT_EMUL_MAX_MMIO_READS];
+	unsigned int mmio_nr_answers;
+	/* What is left of a write wider than 8 bytes (an XMM store). */
+	u64 mmio_write_gpa;
+	unsigned int mmio_write_len;
+	u8 mmio_write_data[HW_EMUL_MAX_ACCESS];
 
 	/* Cross-thread kicks (see vcpu.c). */
 	unsigned long requests;

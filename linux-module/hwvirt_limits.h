@@ -6,7 +6,7 @@
 #define HWVIRT_LIMITS_H
 
 /* Module version; dkms.conf's PACKAGE_VERSION must match. */
-#define HWVIRT_VERSION			"0.6.0"
+#define HWVIRT_VERSION			"0.7.0"
 
 /* Room for the backend's one-line description (hwvirt_info.backend_desc). */
 #define HWVIRT_DESC_LEN			160
@@ -97,5 +97,11 @@
 
 /* The longest x86 instruction. */
 #define HWVIRT_MAX_INSN_LEN		15
+
+/*
+ * MMIO reads one emulated instruction makes, 8 bytes each (each an exit
+ * to userspace): CMPS of MMIO with MMIO makes two, a 16-byte XMM load two.
+ */
+#define HWVIRT_EMUL_MAX_MMIO_READS	4
 
 #endif /* HWVIRT_LIMITS_H */

@@ -81,6 +81,20 @@ struct svm_vcpu {
 	 */
 	bool shadow;
 	u64 cr0, cr3, cr4, efer;
+	/*
+	 * NMI blocking ends when the NMI handler's IRET has run.  The IRET
+	 * intercept says when the guest reaches it (awaiting_iret, at
+	 * iret_rip): past that RIP the IRET has run.  An NMI that waits for
+	 * it (or for an interrupt shadow to end) single-steps the guest
+	 * over the instruction: TF and RF set in the VMCB, #DB intercepted;
+	 * nmi_step_flags are the guest's own TF and RF, nmi_step_dr6 its
+	 * DR6, which the #DB must not change.
+	 */
+	bool awaiting_iret;
+	u64 iret_rip;
+	bool nmi_step;
+	u64 nmi_step_flags;
+	u64 nmi_step_dr6;
 };
 
 static struct svm_vcpu *to_svm(struct hwvirt_vcpu *vcpu)
@@ -808,6 +822,50 @@ static void svm_pick_asid(struct svm_vcpu *svm, struct svm_cpu *sd, int cpu)
 	svm->flush_pending = false;
 }
 
+/*
+ * An NMI waits: NMI blocking (the IRET intercept is armed, or the IRET
+ * exited and runs next) or an interrupt shadow.  Blocking with no IRET
+ * intercept armed (state set by userspace) arms it.
+ */
+static void svm_nmi_window(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb,
+			   bool nmi_waits)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control *c = &vmcb->control;
+
+	if (vcpu->nmi_masked && !svm->awaiting_iret)
+		c->intercept3 |= SVM_INTERCEPT_IRET;
+	if (!nmi_waits || svm->nmi_step ||
+	    (vcpu->nmi_masked && (c->intercept3 & SVM_INTERCEPT_IRET)))
+		return;
+	svm->nmi_step = true;
+	svm->nmi_step_flags = vcpu->rflags & (HV_RFLAGS_TF | HV_RFLAGS_RF);
+	svm->nmi_step_dr6 = vmcb->save.dr6;
+	c->intercept_exceptions |= BIT(HV_VEC_DB);
+}
+
+/*
+ * The single-step over the IRET (or the instruction in a shadow) ended
+ * with this #DB.  The guest's own TF would have raised it too: then it
+ * gets it.  After an IRET, RFLAGS are what it popped: left alone.
+ */
+static void svm_nmi_step_done(struct svm_vcpu *svm, bool past_iret)
+{
+	struct hwvirt_vcpu *vcpu = &svm->vcpu;
+	struct vmcb *vmcb = svm->vmcb;
+
+	svm->nmi_step = false;
+	vmcb->control.intercept_exceptions &= ~BIT(HV_VEC_DB);
+	vmcb->save.dr6 = svm->nmi_step_dr6;
+	if (!past_iret)
+		vcpu->rflags = (vcpu->rflags & ~(HV_RFLAGS_TF | HV_RFLAGS_RF)) |
+			       svm->nmi_step_flags;
+	if (svm->nmi_step_flags & HV_RFLAGS_TF) {
+		vmcb->save.dr6 |= SVM_DR6_BS;
+		hwvirt_queue_exception(vcpu, HV_VEC_DB, false, 0);
+	}
+}
+
 static void svm_inject_events(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 {
 	struct vmcb_control *c = &vmcb->control;
@@ -840,6 +898,7 @@ static void svm_inject_events(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 	case HWVIRT_INJECT_NONE:
 		break;
 	}
+	svm_nmi_window(vcpu, vmcb, window.nmi);
 	/*
 	 * An interrupt window: a virtual interrupt of the highest priority,
 	 * which the CPU takes (and we intercept) once the guest has IF set
@@ -950,6 +1009,8 @@ static int svm_enter(struct svm_vcpu *svm)
 	vmcb->save.rsp = vcpu->regs[HW_RSP];
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
+	if (svm->nmi_step)
+		vmcb->save.rflags |= HV_RFLAGS_TF | HV_RFLAGS_RF;
 	vmcb->save.cr2 = vcpu->cr2;
 	vmcb->control.int_state = vcpu->interrupt_shadow ? SVM_INTERRUPT_SHADOW : 0;
 	vmcb->control.tsc_offset = vcpu->vm->tsc_offset;
@@ -998,6 +1059,10 @@ static int svm_enter(struct svm_vcpu *svm)
 	vcpu->regs[HW_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
+	/* Not the #DB that ends it: the single-step's TF and RF are ours. */
+	if (svm->nmi_step && vmcb->control.exit_code != SVM_EXIT_EXCP_DB)
+		vcpu->rflags = (vcpu->rflags & ~(HV_RFLAGS_TF | HV_RFLAGS_RF)) |
+			       svm->nmi_step_flags;
 	vcpu->cr2 = vmcb->save.cr2;
 	vcpu->interrupt_shadow = vmcb->control.int_state & SVM_INTERRUPT_SHADOW;
 	vcpu->cr8 = vmcb->control.int_ctl & 0xf;
@@ -1283,18 +1348,22 @@ static int svm_handle_invlpg(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 
 static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 {
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
 	struct vmcb_control *c = &vmcb->control;
 	u64 code = c->exit_code;
+	bool past_iret;
 	int r;
 
 	vcpu->stat[HWVIRT_STAT_EXITS]++;
 	svm_requeue_info(vcpu, c->exit_int_info, c->exit_int_info_err);
 
-	/* The IRET of an NMI handler ran (or is about to): NMIs may come. */
-	if (vcpu->nmi_masked && code != SVM_EXIT_IRET &&
-	    !(c->intercept3 & SVM_INTERCEPT_IRET))
+	/* The IRET of the NMI handler has run: NMIs may come. */
+	past_iret = svm->awaiting_iret && vcpu->rip != svm->iret_rip;
+	if (past_iret) {
+		svm->awaiting_iret = false;
 		vcpu->nmi_masked = false;
+	}
 
 	switch (code) {
 	case SVM_EXIT_INTR:
@@ -1361,7 +1430,16 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 		vcpu->run->exit_reason = HWVIRT_EXIT_SHUTDOWN;
 		return HWVIRT_USER;
 	case SVM_EXIT_IRET:
+		/* Intercepted before it runs: blocking ends past it. */
 		c->intercept3 &= ~SVM_INTERCEPT_IRET;
+		svm->awaiting_iret = true;
+		svm->iret_rip = vcpu->rip;
+		return HWVIRT_RESUME;
+	case SVM_EXIT_EXCP_DB:
+		if (svm->nmi_step)
+			svm_nmi_step_done(svm, past_iret);
+		else
+			hwvirt_queue_exception(vcpu, HV_VEC_DB, false, 0);
 		return HWVIRT_RESUME;
 	case SVM_EXIT_XSETBV:
 		if (vcpu->regs[HW_RCX] != 0 ||

@@ -104,13 +104,14 @@ static const struct cpuid_mask cpuid_masks[] = {
 	  ~(B(18) | B(21) | B(22) | B(29) | B(30) | B(31)) },
 	/*
 	 * Leaf 7.0.  EBX: no SGX, TSC_ADJUST, HLE, RTM, PQM, PQE, MPX, Intel
-	 * PT.  ECX: no UMIP, PKU, OSPKE, WAITPKG, RDPID, SGX-LC; LA57 (5-level
-	 * guest paging) as the CPU has it.  EDX: none (speculation controls
-	 * are not virtualized) but FSRM.
+	 * PT.  ECX: no PKU, OSPKE, WAITPKG, RDPID, SGX-LC; UMIP (the CPU
+	 * applies the guest's CR4.UMIP in guest mode) and LA57 (5-level guest
+	 * paging) as the CPU has them.  EDX: none (speculation controls are
+	 * not virtualized) but FSRM.
 	 */
 	{ 0x00000007, 0,
 	  ~(B(1) | B(2) | B(4) | B(11) | B(12) | B(14) | B(15) | B(25)),
-	  ~(B(2) | B(3) | B(4) | B(5) | B(22) | B(30)),
+	  ~(B(3) | B(4) | B(5) | B(22) | B(30)),
 	  B(4) },
 	/*
 	 * 0x80000001.  ECX: no SVM, OSVW, IBS, SKINIT, WDT, LWP, TOPOEXT,
@@ -1070,6 +1071,8 @@ enum hwvirt_inject hwvirt_next_event(struct hwvirt_vcpu *vcpu,
 	int vector, blocked;
 
 	w->irq = hwvirt_user_irq_window(vcpu);
+	w->nmi = vcpu->nmi_pending &&
+		 (vcpu->nmi_masked || vcpu->interrupt_shadow);
 	w->tpr_below = -1;
 	hwvirt_apic_tpr_to_cr8(vcpu);
 	if (vcpu->exception.pending)
@@ -1249,22 +1252,6 @@ static void set_pio_exit(struct hwvirt_vcpu *vcpu, u16 port,
 	run->io.data_offset = HWVIRT_PIO_DATA_OFFSET;
 }
 
-static u64 addr_mask(unsigned int addrsize)
-{
-	return addrsize == 8 ? ~0ULL : (1ULL << (8 * addrsize)) - 1;
-}
-
-/* Add delta to register reg as an address-size quantity. */
-static void add_addr_reg(struct hwvirt_vcpu *vcpu, int reg,
-			 unsigned int addrsize, s64 delta)
-{
-	u64 mask = addr_mask(addrsize);
-	u64 v = vcpu->regs[reg];
-
-	vcpu->regs[reg] = (v & ~mask) | ((v + delta) & mask);
-	if (addrsize == 4)
-		vcpu->regs[reg] &= mask;	/* 32-bit writes zero-extend */
-}
 
 /*
  * INS/OUTS: move as many elements as fit in one page of guest memory and
@@ -1287,14 +1274,14 @@ static int handle_string_pio(struct hwvirt_vcpu *vcpu, u16 port,
 					     0, port, next_rip, 0);
 	count = 1;
 	if (insn->rep) {
-		count = vcpu->regs[HW_RCX] & addr_mask(insn->addrsize);
+		count = vcpu->regs[HW_RCX] & hw_addr_mask(insn->addrsize);
 		if (!count) {
 			vcpu->rip = next_rip;
 			return HWVIRT_RESUME;
 		}
 	}
 	reg = in ? HW_RDI : HW_RSI;
-	offset = vcpu->regs[reg] & addr_mask(insn->addrsize);
+	offset = vcpu->regs[reg] & hw_addr_mask(insn->addrsize);
 	lin = linear_address(vcpu, in ? HW_ES : insn->mem_seg, offset, mode);
 
 	/* Stay within this page of guest memory, and the data buffer. */
@@ -1347,10 +1334,10 @@ static int complete_string_pio(struct hwvirt_vcpu *vcpu)
 	    hwvirt_guest_write_gpa(vcpu, vcpu->mmio_read_gpa, pio_data(vcpu),
 			     bytes))
 		return -EFAULT;
-	add_addr_reg(vcpu, reg, insn->addrsize, delta);
+	hw_add_addr_reg(vcpu->regs, reg, insn->addrsize, delta);
 	if (insn->rep) {
-		add_addr_reg(vcpu, HW_RCX, insn->addrsize, -(s64)run->io.count);
-		if (vcpu->regs[HW_RCX] & addr_mask(insn->addrsize))
+		hw_add_addr_reg(vcpu->regs, HW_RCX, insn->addrsize, -(s64)run->io.count);
+		if (vcpu->regs[HW_RCX] & hw_addr_mask(insn->addrsize))
 			return 0;	/* run the instruction again */
 	}
 	vcpu->rip = vcpu->completion_next_rip;
@@ -1387,72 +1374,110 @@ int hwvirt_handle_pio(struct hwvirt_vcpu *vcpu, u16 port, unsigned int size,
  * MMIO
  *
  * An access to guest-physical memory that no slot backs (or a write to a
- * read-only slot).  The instruction is decoded and emulated; each access
- * to MMIO is an exit to userspace.  Emulation restarts from the decoded
- * instruction after userspace answers a read (the answer is kept in
- * vcpu->mmio_read_*), so every instruction does its reads first and its
+ * read-only slot).  The instruction is decoded and run by hw_emulate()
+ * (emulate.c) through the operations below; each access to MMIO, 8 bytes
+ * at most, is an exit to userspace.  Emulation restarts from the decoded
+ * instruction after userspace answers a read (the answers are kept in
+ * vcpu->mmio_answers), so every instruction does its reads first and its
  * register updates last.
  */
 
-struct emul {
+struct hwvirt_emul {
+	struct hw_emul e;
 	struct hwvirt_vcpu *vcpu;
-	struct hw_insn *insn;
-	u64 fault_gpa;
-	bool have_read;			/* userspace answered the read */
-	bool read_used;			/* ... and an MMIO read took it */
-	u64 read_value;
+	unsigned int reads;		/* MMIO reads made in this pass */
 };
 
-/* Read size bytes at gpa: RAM directly, MMIO through userspace. */
-static int emul_read(struct emul *e, u64 gpa, unsigned int size, u64 *val)
+static struct hwvirt_emul *to_hwvirt_emul(struct hw_emul *e)
 {
-	struct hwvirt_vcpu *vcpu = e->vcpu;
+	return container_of(e, struct hwvirt_emul, e);
+}
+
+/*
+ * Read size bytes at gpa: RAM directly, MMIO through userspace, 8 bytes
+ * an exit.  The answers userspace gave in earlier passes over this
+ * instruction are in vcpu->mmio_answers, in the order the reads are made.
+ */
+static int emul_read(struct hw_emul *e, u64 gpa, unsigned int size, void *val)
+{
+	struct hwvirt_emul *he = to_hwvirt_emul(e);
+	struct hwvirt_vcpu *vcpu = he->vcpu;
+	struct hwvirt_run *run = vcpu->run;
+	unsigned int off, n;
+	u64 v;
 	int r;
 
-	*val = 0;
+	memset(val, 0, size);
 	r = hwvirt_read_gpa(vcpu->vm, gpa, val, size);
 	if (r <= 0)
 		return r ? -EFAULT : 0;
 	/* Devices in the module: the local APIC. */
-	if (!hwvirt_apic_mmio(vcpu, gpa, size, val, false))
+	if (size <= 8 && !hwvirt_apic_mmio(vcpu, gpa, size, val, false))
 		return 0;
-	if (e->have_read) {
-		/* One MMIO read per instruction: CMPS of MMIO with MMIO not. */
-		if (e->read_used)
+	for (off = 0; off < size; off += n) {
+		n = min(size - off, 8u);
+		if (he->reads < vcpu->mmio_nr_answers) {
+			v = vcpu->mmio_answers[he->reads++];
+			memcpy(val + off, &v, n);
+			continue;
+		}
+		if (vcpu->mmio_nr_answers == ARRAY_SIZE(vcpu->mmio_answers))
 			return -EOPNOTSUPP;
-		e->read_used = true;
-		*val = e->read_value;
-		return 0;
+		run->exit_reason = HWVIRT_EXIT_MMIO;
+		run->mmio.phys_addr = gpa + off;
+		run->mmio.len = n;
+		run->mmio.is_write = 0;
+		memset(run->mmio.data, 0, sizeof(run->mmio.data));
+		vcpu->completion = HWVIRT_COMPLETE_MMIO;
+		vcpu->mmio_read_gpa = gpa + off;
+		vcpu->mmio_read_len = n;
+		return 1;
 	}
-	vcpu->run->exit_reason = HWVIRT_EXIT_MMIO;
-	vcpu->run->mmio.phys_addr = gpa;
-	vcpu->run->mmio.len = size;
-	vcpu->run->mmio.is_write = 0;
-	memset(vcpu->run->mmio.data, 0, sizeof(vcpu->run->mmio.data));
-	vcpu->completion = HWVIRT_COMPLETE_MMIO;
-	vcpu->mmio_read_gpa = gpa;
-	vcpu->mmio_read_len = size;
-	return 1;
+	return 0;
 }
 
-/* Write size bytes at gpa: RAM directly (1 == exit to userspace). */
-static int emul_write(struct emul *e, u64 gpa, unsigned int size, u64 val)
+/* An exit to userspace for an n-byte MMIO write of data at gpa. */
+static void mmio_write_exit(struct hwvirt_vcpu *vcpu, u64 gpa, unsigned int n,
+			    const void *data)
 {
-	struct hwvirt_run *run = e->vcpu->run;
-	int r = hwvirt_guest_write_gpa(e->vcpu, gpa, &val, size);
+	struct hwvirt_run *run = vcpu->run;
+
+	run->exit_reason = HWVIRT_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = n;
+	run->mmio.is_write = 1;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memcpy(run->mmio.data, data, n);
+}
+
+/*
+ * Write size bytes at gpa: RAM directly; MMIO to userspace, 8 bytes an
+ * exit (1): the first now, the rest queued in vcpu->mmio_write_* for the
+ * HWVIRT_RUNs that follow.
+ */
+static int emul_write(struct hw_emul *e, u64 gpa, unsigned int size,
+		      const void *val)
+{
+	struct hwvirt_vcpu *vcpu = to_hwvirt_emul(e)->vcpu;
+	u64 v = 0;
+	int r = hwvirt_guest_write_gpa(vcpu, gpa, val, size);
 
 	if (r <= 0)
 		return r ? -EFAULT : 0;
-	if (!hwvirt_apic_mmio(e->vcpu, gpa, size, &val, true))
-		return 0;
-	if (hwvirt_ioeventfd_write(e->vcpu, false, gpa, size, val))
-		return 0;
-	run->exit_reason = HWVIRT_EXIT_MMIO;
-	run->mmio.phys_addr = gpa;
-	run->mmio.len = size;
-	run->mmio.is_write = 1;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	memcpy(run->mmio.data, &val, size);
+	if (size <= 8) {
+		memcpy(&v, val, size);
+		if (!hwvirt_apic_mmio(vcpu, gpa, size, &v, true))
+			return 0;
+		if (hwvirt_ioeventfd_write(vcpu, false, gpa, size, v))
+			return 0;
+	}
+	mmio_write_exit(vcpu, gpa, min(size, 8u), val);
+	if (size > 8) {
+		vcpu->mmio_write_gpa = gpa + 8;
+		vcpu->mmio_write_len = size - 8;
+		memcpy(vcpu->mmio_write_data, val + 8, size - 8);
+		vcpu->completion = HWVIRT_COMPLETE_MMIO_WRITE;
+	}
 	return 1;
 }
 
@@ -1462,26 +1487,26 @@ static int emul_write(struct emul *e, u64 gpa, unsigned int size, u64 val)
  * write in between is not lost (-EAGAIN: the guest runs the instruction
  * again); to MMIO, or unaligned, a plain write.
  */
-static int emul_rmw_write(struct emul *e, u64 gpa, unsigned int size,
+static int emul_rmw_write(struct hw_emul *e, u64 gpa, unsigned int size,
 			  u64 old, u64 new)
 {
-	int r = hwvirt_cmpxchg_gpa(e->vcpu->vm, gpa, old, new, size);
+	struct hwvirt_vcpu *vcpu = to_hwvirt_emul(e)->vcpu;
+	int r = hwvirt_cmpxchg_gpa(vcpu->vm, gpa, old, new, size);
 
 	if (r == 0) {
-		hwvirt_mmu_guest_wrote(e->vcpu, gpa, size);
+		hwvirt_mmu_guest_wrote(vcpu, gpa, size);
 		return 0;
 	}
 	if (r > 0)
 		return -EAGAIN;
-	return emul_write(e, gpa, size, new);
+	return emul_write(e, gpa, size, &new);
 }
 
-/* Translate a string operand; 1 means a #PF was queued. */
-static int emul_string_gpa(struct emul *e, int seg, int reg, bool write,
-			   u64 *gpa)
+/* Translate a string or stack operand; 1 means a #PF was queued. */
+static int emul_translate(struct hw_emul *e, int seg, u64 off, bool write,
+			  u64 *gpa)
 {
-	struct hwvirt_vcpu *vcpu = e->vcpu;
-	u64 off = vcpu->regs[reg] & addr_mask(e->insn->addrsize);
+	struct hwvirt_vcpu *vcpu = to_hwvirt_emul(e)->vcpu;
 	u64 lin = linear_address(vcpu, seg, off, e->insn->mode);
 	u32 access = hwvirt_access_for(vcpu, write ? HV_PF_WRITE : 0);
 	u32 err;
@@ -1492,6 +1517,154 @@ static int emul_string_gpa(struct emul *e, int seg, int reg, bool write,
 	return r;
 }
 
+/*
+ * The guest's XMM registers are this thread's FPU state while it is in
+ * HWVIRT_RUN (fpu_swap_kvm_fpstate()): in the CPU's registers, once a
+ * preemption's lazy restore is forced.
+ */
+typedef struct { u8 b[16]; } hwvirt_xmm_t;
+
+static void read_xmm(unsigned int n, hwvirt_xmm_t *v)
+{
+	switch (n) {
+	case 0:
+		asm volatile("movdqu %%xmm0, %0" : "=m"(*v));
+		break;
+	case 1:
+		asm volatile("movdqu %%xmm1, %0" : "=m"(*v));
+		break;
+	case 2:
+		asm volatile("movdqu %%xmm2, %0" : "=m"(*v));
+		break;
+	case 3:
+		asm volatile("movdqu %%xmm3, %0" : "=m"(*v));
+		break;
+	case 4:
+		asm volatile("movdqu %%xmm4, %0" : "=m"(*v));
+		break;
+	case 5:
+		asm volatile("movdqu %%xmm5, %0" : "=m"(*v));
+		break;
+	case 6:
+		asm volatile("movdqu %%xmm6, %0" : "=m"(*v));
+		break;
+	case 7:
+		asm volatile("movdqu %%xmm7, %0" : "=m"(*v));
+		break;
+	case 8:
+		asm volatile("movdqu %%xmm8, %0" : "=m"(*v));
+		break;
+	case 9:
+		asm volatile("movdqu %%xmm9, %0" : "=m"(*v));
+		break;
+	case 10:
+		asm volatile("movdqu %%xmm10, %0" : "=m"(*v));
+		break;
+	case 11:
+		asm volatile("movdqu %%xmm11, %0" : "=m"(*v));
+		break;
+	case 12:
+		asm volatile("movdqu %%xmm12, %0" : "=m"(*v));
+		break;
+	case 13:
+		asm volatile("movdqu %%xmm13, %0" : "=m"(*v));
+		break;
+	case 14:
+		asm volatile("movdqu %%xmm14, %0" : "=m"(*v));
+		break;
+	case 15:
+		asm volatile("movdqu %%xmm15, %0" : "=m"(*v));
+		break;
+	}
+}
+
+static void write_xmm(unsigned int n, const hwvirt_xmm_t *v)
+{
+	switch (n) {
+	case 0:
+		asm volatile("movdqu %0, %%xmm0" : : "m"(*v));
+		break;
+	case 1:
+		asm volatile("movdqu %0, %%xmm1" : : "m"(*v));
+		break;
+	case 2:
+		asm volatile("movdqu %0, %%xmm2" : : "m"(*v));
+		break;
+	case 3:
+		asm volatile("movdqu %0, %%xmm3" : : "m"(*v));
+		break;
+	case 4:
+		asm volatile("movdqu %0, %%xmm4" : : "m"(*v));
+		break;
+	case 5:
+		asm volatile("movdqu %0, %%xmm5" : : "m"(*v));
+		break;
+	case 6:
+		asm volatile("movdqu %0, %%xmm6" : : "m"(*v));
+		break;
+	case 7:
+		asm volatile("movdqu %0, %%xmm7" : : "m"(*v));
+		break;
+	case 8:
+		asm volatile("movdqu %0, %%xmm8" : : "m"(*v));
+		break;
+	case 9:
+		asm volatile("movdqu %0, %%xmm9" : : "m"(*v));
+		break;
+	case 10:
+		asm volatile("movdqu %0, %%xmm10" : : "m"(*v));
+		break;
+	case 11:
+		asm volatile("movdqu %0, %%xmm11" : : "m"(*v));
+		break;
+	case 12:
+		asm volatile("movdqu %0, %%xmm12" : : "m"(*v));
+		break;
+	case 13:
+		asm volatile("movdqu %0, %%xmm13" : : "m"(*v));
+		break;
+	case 14:
+		asm volatile("movdqu %0, %%xmm14" : : "m"(*v));
+		break;
+	case 15:
+		asm volatile("movdqu %0, %%xmm15" : : "m"(*v));
+		break;
+	}
+}
+
+static void emul_get_xmm(struct hw_emul *e, unsigned int n, void *val)
+{
+	fpregs_lock();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	read_xmm(n, val);
+	fpregs_unlock();
+}
+
+static void emul_set_xmm(struct hw_emul *e, unsigned int n, const void *val)
+{
+	fpregs_lock();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	write_xmm(n, val);
+	fpregs_unlock();
+}
+
+static void emul_exception(struct hw_emul *e, int vector, u32 error)
+{
+	hwvirt_queue_exception(to_hwvirt_emul(e)->vcpu, vector, true, error);
+}
+
+static const struct hw_emul_ops hwvirt_emul_ops = {
+	.read = emul_read,
+	.write = emul_write,
+	.rmw_write = emul_rmw_write,
+	.translate = emul_translate,
+	.exception = emul_exception,
+	.get_xmm = emul_get_xmm,
+	.set_xmm = emul_set_xmm,
+};
+
 /* The register operand of insn (ModRM reg, or rAX for moffs forms). */
 static u64 reg_operand_of(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn,
 			  unsigned int size)
@@ -1500,240 +1673,37 @@ static u64 reg_operand_of(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn,
 			   insn->reg_is_high_byte);
 }
 
-static u64 reg_operand(struct emul *e, unsigned int size)
-{
-	return reg_operand_of(e->vcpu, e->insn, size);
-}
-
-static void set_reg_operand(struct emul *e, unsigned int size, u64 val)
-{
-	hw_reg_write(e->vcpu->regs, e->insn->reg_operand, size,
-		     e->insn->reg_is_high_byte, val);
-}
-
 /*
- * Run the instruction.  Returns 0 when it completed in the kernel, 1 when
- * an MMIO exit is set up (for a write, the instruction is complete; for a
- * read, emulation restarts when userspace answers), -EOPNOTSUPP for what
- * we do not emulate, -EFAULT for unreachable memory.
+ * Run vcpu->completion_insn, its memory operand at gpa, on the vCPU's
+ * registers: as hw_emulate() returns.
  */
-static int emulate(struct emul *e)
+static int emulate(struct hwvirt_vcpu *vcpu, u64 gpa)
 {
-	struct hwvirt_vcpu *vcpu = e->vcpu;
-	struct hw_insn *insn = e->insn;
-	unsigned int size = insn->opsize;
-	u64 next_rip = vcpu->rip + insn->len;
-	u64 mem, src, res, rflags = vcpu->rflags, src_gpa, dst_gpa;
-	bool rep_left = false;
-	int r = 0;
+	struct hwvirt_emul he = {
+		.e = {
+			.ops = &hwvirt_emul_ops,
+			.insn = &vcpu->completion_insn,
+			.gprs = vcpu->regs,
+			.rip = vcpu->rip,
+			.rflags = vcpu->rflags,
+			.mem_gpa = gpa,
+		},
+		.vcpu = vcpu,
+	};
+	struct hwvirt_segment ss;
+	int r;
 
-	if (insn->mode != HW_MODE_64)
-		next_rip &= 0xffffffffULL;
-
-	switch (insn->op) {
-	case HW_OP_MOV_STORE:
-		src = insn->has_imm ? insn->imm : reg_operand(e, size);
-		r = emul_write(e, e->fault_gpa, size, src);
-		break;
-	case HW_OP_MOV_LOAD:
-		r = emul_read(e, e->fault_gpa, size, &mem);
-		if (r)
-			return r;
-		set_reg_operand(e, size, mem);
-		break;
-	case HW_OP_MOVZX:
-	case HW_OP_MOVSX:
-		r = emul_read(e, e->fault_gpa, insn->src_size, &mem);
-		if (r)
-			return r;
-		if (insn->op == HW_OP_MOVSX)
-			mem = hw_sign_extend(mem, insn->src_size);
-		set_reg_operand(e, size, mem);
-		break;
-	case HW_OP_TEST:
-		r = emul_read(e, e->fault_gpa, size, &mem);
-		if (r)
-			return r;
-		src = insn->has_imm ? insn->imm : reg_operand(e, size);
-		hw_test_flags(size, mem, src, &rflags);
-		break;
-	case HW_OP_ALU:
-		r = emul_read(e, e->fault_gpa, size, &mem);
-		if (r)
-			return r;
-		src = insn->has_imm ? insn->imm : reg_operand(e, size);
-		if (!insn->mem_is_dst) {
-			/* reg op= mem */
-			res = hw_alu(insn->alu, size, reg_operand(e, size), mem,
-				     &rflags);
-			if (insn->alu != HW_ALU_CMP)
-				set_reg_operand(e, size, res);
-			break;
-		}
-		res = hw_alu(insn->alu, size, mem, src, &rflags);
-		if (insn->alu != HW_ALU_CMP)
-			r = emul_rmw_write(e, e->fault_gpa, size, mem, res);
-		break;
-	case HW_OP_XCHG:
-		r = emul_read(e, e->fault_gpa, size, &mem);
-		if (r)
-			return r;
-		src = reg_operand(e, size);
-		r = emul_rmw_write(e, e->fault_gpa, size, mem, src);
-		if (r < 0)
-			return r;
-		set_reg_operand(e, size, mem);
-		break;
-	case HW_OP_STOS:
-	case HW_OP_MOVS:
-	case HW_OP_LODS:
-		if (insn->rep &&
-		    !(vcpu->regs[HW_RCX] & addr_mask(insn->addrsize))) {
-			next_rip = vcpu->rip + insn->len;
-			break;
-		}
-		if (insn->op == HW_OP_STOS) {
-			src = hw_reg_read(vcpu->regs, HW_RAX, size, false);
-		} else {
-			r = emul_string_gpa(e, insn->mem_seg, HW_RSI, false,
-					    &src_gpa);
-			if (r)
-				return r < 0 ? r : 0;
-			r = emul_read(e, src_gpa, size, &src);
-			if (r)
-				return r;
-		}
-		if (insn->op == HW_OP_LODS) {
-			hw_reg_write(vcpu->regs, HW_RAX, size, false, src);
-		} else {
-			r = emul_string_gpa(e, HW_ES, HW_RDI, true, &dst_gpa);
-			if (r)
-				return r < 0 ? r : 0;
-			r = emul_write(e, dst_gpa, size, src);
-			if (r < 0)
-				return r;
-		}
-		{
-			s64 delta = (rflags & HW_FLAG_DF) ? -(s64)size : size;
-
-			if (insn->op != HW_OP_LODS)
-				add_addr_reg(vcpu, HW_RDI, insn->addrsize, delta);
-			if (insn->op != HW_OP_STOS)
-				add_addr_reg(vcpu, HW_RSI, insn->addrsize, delta);
-		}
-		if (insn->rep) {
-			add_addr_reg(vcpu, HW_RCX, insn->addrsize, -1);
-			rep_left = vcpu->regs[HW_RCX] & addr_mask(insn->addrsize);
-		}
-		break;
-	case HW_OP_CMPS:
-	case HW_OP_SCAS:
-		if (insn->rep &&
-		    !(vcpu->regs[HW_RCX] & addr_mask(insn->addrsize)))
-			break;
-		if (insn->op == HW_OP_SCAS) {
-			src = hw_reg_read(vcpu->regs, HW_RAX, size, false);
-		} else {
-			r = emul_string_gpa(e, insn->mem_seg, HW_RSI, false,
-					    &src_gpa);
-			if (r)
-				return r < 0 ? r : 0;
-			r = emul_read(e, src_gpa, size, &src);
-			if (r)
-				return r;
-		}
-		r = emul_string_gpa(e, HW_ES, HW_RDI, false, &dst_gpa);
-		if (r)
-			return r < 0 ? r : 0;
-		r = emul_read(e, dst_gpa, size, &mem);
-		if (r)
-			return r;
-		hw_alu(HW_ALU_CMP, size, src, mem, &rflags);
-		{
-			s64 delta = (rflags & HW_FLAG_DF) ? -(s64)size : size;
-
-			add_addr_reg(vcpu, HW_RDI, insn->addrsize, delta);
-			if (insn->op == HW_OP_CMPS)
-				add_addr_reg(vcpu, HW_RSI, insn->addrsize, delta);
-		}
-		if (insn->rep) {
-			add_addr_reg(vcpu, HW_RCX, insn->addrsize, -1);
-			/* REPE goes on while equal, REPNE while not. */
-			rep_left = (vcpu->regs[HW_RCX] &
-				    addr_mask(insn->addrsize)) &&
-				   !!(rflags & HW_FLAG_ZF) == (insn->rep == 0xf3);
-		}
-		break;
-	case HW_OP_CMPXCHG:
-		r = emul_read(e, e->fault_gpa, size, &mem);
-		if (r)
-			return r;
-		src = hw_reg_read(vcpu->regs, HW_RAX, size, false);
-		hw_alu(HW_ALU_CMP, size, src, mem, &rflags);
-		/* Equal: the source goes in; else memory is written back. */
-		res = (rflags & HW_FLAG_ZF) ? reg_operand(e, size) : mem;
-		r = emul_rmw_write(e, e->fault_gpa, size, mem, res);
-		if (r < 0)
-			return r;
-		if (!(rflags & HW_FLAG_ZF))
-			hw_reg_write(vcpu->regs, HW_RAX, size, false, mem);
-		break;
-	case HW_OP_CMPXCHG8B:
-		if (size != 8)
-			return -EOPNOTSUPP;	/* CMPXCHG16B */
-		r = emul_read(e, e->fault_gpa, 8, &mem);
-		if (r)
-			return r;
-		src = (vcpu->regs[HW_RDX] << 32) | (u32)vcpu->regs[HW_RAX];
-		rflags &= ~HW_FLAG_ZF;
-		if (mem == src) {
-			rflags |= HW_FLAG_ZF;
-			res = (vcpu->regs[HW_RCX] << 32) | (u32)vcpu->regs[HW_RBX];
-		} else {
-			res = mem;
-		}
-		r = emul_rmw_write(e, e->fault_gpa, 8, mem, res);
-		if (r < 0)
-			return r;
-		if (mem != src) {
-			vcpu->regs[HW_RAX] = (u32)mem;
-			vcpu->regs[HW_RDX] = mem >> 32;
-		}
-		break;
-	case HW_OP_XADD:
-		r = emul_read(e, e->fault_gpa, size, &mem);
-		if (r)
-			return r;
-		res = hw_alu(HW_ALU_ADD, size, mem, reg_operand(e, size), &rflags);
-		r = emul_rmw_write(e, e->fault_gpa, size, mem, res);
-		if (r < 0)
-			return r;
-		set_reg_operand(e, size, mem);
-		break;
-	case HW_OP_BITOP:
-		r = emul_read(e, e->fault_gpa, size, &mem);
-		if (r)
-			return r;
-		src = insn->has_imm ? insn->imm : reg_operand(e, size);
-		res = hw_bitop(insn->bitop, size, mem, src, &rflags);
-		if (insn->bitop != HW_BIT_TEST)
-			r = emul_rmw_write(e, e->fault_gpa, size, mem, res);
-		break;
-	case HW_OP_UNARY:
-		r = emul_read(e, e->fault_gpa, size, &mem);
-		if (r)
-			return r;
-		res = hw_unary(insn->unary, size, mem, &rflags);
-		r = emul_rmw_write(e, e->fault_gpa, size, mem, res);
-		break;
-	default:
-		return -EOPNOTSUPP;
+	if (he.e.insn->mode == HW_MODE_64) {
+		he.e.stack_size = 8;
+	} else {
+		hwvirt_backend->get_segment(vcpu, HW_SS, &ss);
+		he.e.stack_size = ss.db ? 4 : 2;
 	}
-	if (r < 0)
-		return r;
-	vcpu->rflags = rflags;
-	if (!rep_left)
-		vcpu->rip = next_rip;
+	r = hw_emulate(&he.e);
+	if (r >= 0) {
+		vcpu->rip = he.e.rip;
+		vcpu->rflags = he.e.rflags;
+	}
 	return r;
 }
 
@@ -1742,7 +1712,7 @@ u64 hwvirt_insn_linear(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn)
 	u64 off = hw_effective_address(insn, vcpu->regs, vcpu->rip + insn->len);
 
 	return linear_address(vcpu, insn->mem_seg,
-			      off & addr_mask(insn->addrsize), insn->mode);
+			      off & hw_addr_mask(insn->addrsize), insn->mode);
 }
 
 int hwvirt_insn_mem(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn,
@@ -1768,13 +1738,11 @@ int hwvirt_insn_mem(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn,
 /* Emulate the decoded vcpu->completion_insn, its memory operand at gpa. */
 static int emulate_decoded(struct hwvirt_vcpu *vcpu, u64 gpa)
 {
-	struct emul e = {
-		.vcpu = vcpu, .insn = &vcpu->completion_insn, .fault_gpa = gpa,
-	};
 	int r;
 
 	vcpu->mmio_fault_gpa = gpa;
-	r = emulate(&e);
+	vcpu->mmio_nr_answers = 0;
+	r = emulate(vcpu, gpa);
 	if (r == -EAGAIN) {
 		/* Memory changed under a read-modify-write: run it again. */
 		vcpu->completion = HWVIRT_COMPLETE_NONE;
@@ -1807,7 +1775,7 @@ int hwvirt_emulate_write_fault(struct hwvirt_vcpu *vcpu, u64 gva, u64 gpa)
 	switch (insn->op) {
 	case HW_OP_STOS:
 	case HW_OP_MOVS:
-		off = vcpu->regs[HW_RDI] & addr_mask(insn->addrsize);
+		off = vcpu->regs[HW_RDI] & hw_addr_mask(insn->addrsize);
 		lin = linear_address(vcpu, HW_ES, off, insn->mode);
 		break;
 	default:
@@ -1819,8 +1787,11 @@ int hwvirt_emulate_write_fault(struct hwvirt_vcpu *vcpu, u64 gva, u64 gpa)
 			off += hw_bitop_displacement(reg_operand_of(vcpu, insn,
 								    size),
 						     size);
+		/* POP computes its address with rSP already incremented. */
+		if (insn->op == HW_OP_POP && insn->base == HW_RSP)
+			off += size;
 		lin = linear_address(vcpu, insn->mem_seg,
-				     off & addr_mask(insn->addrsize),
+				     off & hw_addr_mask(insn->addrsize),
 				     insn->mode);
 		break;
 	}
@@ -1883,25 +1854,33 @@ int hwvirt_complete_userspace(struct hwvirt_vcpu *vcpu)
 		return 0;
 	case HWVIRT_COMPLETE_PIO_STRING:
 		return complete_string_pio(vcpu);
-	case HWVIRT_COMPLETE_MMIO: {
-		struct emul e = {
-			.vcpu = vcpu, .insn = &vcpu->completion_insn,
-			.fault_gpa = vcpu->mmio_fault_gpa,
-			.have_read = true,
-		};
+	case HWVIRT_COMPLETE_MMIO_WRITE: {
+		/* The next 8 bytes of a wide write to MMIO. */
+		unsigned int n = min(vcpu->mmio_write_len, 8u);
 
-		memcpy(&e.read_value, run->mmio.data,
-		       min_t(u32, vcpu->mmio_read_len, 8));
-		r = emulate(&e);
+		mmio_write_exit(vcpu, vcpu->mmio_write_gpa, n,
+				vcpu->mmio_write_data);
+		vcpu->mmio_write_gpa += n;
+		vcpu->mmio_write_len -= n;
+		memmove(vcpu->mmio_write_data, vcpu->mmio_write_data + n,
+			vcpu->mmio_write_len);
+		if (vcpu->mmio_write_len)
+			vcpu->completion = HWVIRT_COMPLETE_MMIO_WRITE;
+		return 1;
+	}
+	case HWVIRT_COMPLETE_MMIO:
+		memcpy(&val, run->mmio.data, min_t(u32, vcpu->mmio_read_len, 8));
+		vcpu->mmio_answers[vcpu->mmio_nr_answers++] = val;
+		r = emulate(vcpu, vcpu->mmio_fault_gpa);
 		if (r == -EAGAIN)
 			return 0;	/* run the instruction again */
 		if (r < 0) {
 			hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
-					      0, 0, e.fault_gpa, e.fault_gpa);
+					      0, 0, vcpu->mmio_fault_gpa,
+					      vcpu->mmio_fault_gpa);
 			return 1;
 		}
 		return r ? 1 : 0;
-	}
 	}
 	return 0;
 }

@@ -57,6 +57,7 @@
 #define HV_EFER_LMA	(1ULL << 10)
 #define HV_EFER_NXE	(1ULL << 11)
 #define HV_RFLAGS_TF	(1ULL << 8)
+#define HV_RFLAGS_RF	(1ULL << 16)
 #define HV_RFLAGS_IF	(1ULL << 9)
 #define HV_RFLAGS_AC	(1ULL << 18)
 #define HV_RFLAGS_VM	(1ULL << 17)
@@ -191,6 +192,11 @@ enum hwvirt_inject {
 /* When the backend must end guest mode to inject what waits. */
 struct hwvirt_window {
 	bool irq;		/* as soon as the guest takes interrupts */
+	/*
+	 * As soon as the guest takes NMIs: an NMI waits for the IRET that
+	 * ends NMI blocking, or for an interrupt shadow to end.
+	 */
+	bool nmi;
 	/*
 	 * When the guest lowers its TPR (CR8) below this priority class,
 	 * 0-15: an APIC interrupt only the TPR holds back; -1: no need.

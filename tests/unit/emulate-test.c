@@ -76,6 +76,24 @@ static const struct dcase dcases[] = {
 	{ "lock dec qword [rcx+8]", HW_MODE_64, "f048ff4908", 5, HW_OP_UNARY, 8, 8, HW_RCX, NONE, 1, 8, 0, HW_DS, 0 },
 	{ "not byte [rbx] (no imm)", HW_MODE_64, "f613", 2, HW_OP_UNARY, 1, 8, HW_RBX, NONE, 1, 0, 0, HW_DS, 0 },
 	{ "neg qword [rcx]", HW_MODE_64, "48f719", 3, HW_OP_UNARY, 8, 8, HW_RCX, NONE, 1, 0, 0, HW_DS, 0 },
+	/* Group 2, PUSH/POP with a memory operand, SSE moves. */
+	{ "shl byte [rax],1", HW_MODE_64, "d020", 2, HW_OP_SHIFT, 1, 8, HW_RAX, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "sar dword [rbx],cl", HW_MODE_64, "d33b", 2, HW_OP_SHIFT, 4, 8, HW_RBX, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "rol qword [rcx],5", HW_MODE_64, "48c10105", 4, HW_OP_SHIFT, 8, 8, HW_RCX, NONE, 1, 0, 0, HW_DS, 5 },
+	{ "push qword [rax]", HW_MODE_64, "ff30", 2, HW_OP_PUSH, 8, 8, HW_RAX, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "push word [rax] (66)", HW_MODE_64, "66ff30", 3, HW_OP_PUSH, 2, 8, HW_RAX, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "push qword [rax] (66 REX.W)", HW_MODE_64, "6648ff30", 4, HW_OP_PUSH, 8, 8, HW_RAX, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "pop qword [rbx+8]", HW_MODE_64, "8f4308", 3, HW_OP_POP, 8, 8, HW_RBX, NONE, 1, 8, 0, HW_DS, 0 },
+	{ "pop dword [ebx] (32)", HW_MODE_32, "8f03", 2, HW_OP_POP, 4, 4, HW_RBX, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "movdqu xmm1,[rax]", HW_MODE_64, "f30f6f08", 4, HW_OP_VEC_LOAD, 16, 8, HW_RAX, NONE, 1, 0, 1, HW_DS, 0 },
+	{ "movaps [rdx],xmm0", HW_MODE_64, "0f2902", 3, HW_OP_VEC_STORE, 16, 8, HW_RDX, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "movd [rax],xmm2", HW_MODE_64, "660f7e10", 4, HW_OP_VEC_STORE, 4, 8, HW_RAX, NONE, 1, 0, 2, HW_DS, 0 },
+	{ "movq [rax],xmm10", HW_MODE_64, "664c0f7e10", 5, HW_OP_VEC_STORE, 8, 8, HW_RAX, NONE, 1, 0, 10, HW_DS, 0 },
+	{ "movq xmm3,[rax]", HW_MODE_64, "f30f7e18", 4, HW_OP_VEC_LOAD, 8, 8, HW_RAX, NONE, 1, 0, 3, HW_DS, 0 },
+	{ "movss xmm0,[rsi]", HW_MODE_64, "f30f1006", 4, HW_OP_VEC_LOAD, 4, 8, HW_RSI, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "movntdqa xmm0,[rsi]", HW_MODE_64, "660f382a06", 5, HW_OP_VEC_LOAD, 16, 8, HW_RSI, NONE, 1, 0, 0, HW_DS, 0 },
+	{ "mov eax,fs:cs:[rax] (64: CS ignored)", HW_MODE_64, "642e8b00", 4, HW_OP_MOV_LOAD, 4, 8, HW_RAX, NONE, 1, 0, HW_RAX, HW_FS, 0 },
+	{ "mov ax,ss:[bx] (16)", HW_MODE_16, "368b07", 3, HW_OP_MOV_LOAD, 2, 2, HW_RBX, NONE, 1, 0, HW_RAX, HW_SS, 0 },
 };
 
 /* Instructions the decoder must refuse, and how. */
@@ -92,6 +110,9 @@ static const struct {
 	{ "mul dword [rax]", HW_MODE_64, "f720", HW_E_UNSUPPORTED },
 	{ "rdrand eax (0fc7 /6)", HW_MODE_64, "0fc7f0", HW_E_UNSUPPORTED },
 	{ "cmpxchg8b eax (register)", HW_MODE_64, "0fc7c8", HW_E_INVALID },
+	{ "8f /1 (no POP)", HW_MODE_64, "8f08", HW_E_UNSUPPORTED },
+	{ "movq mm1,[rax] (MMX)", HW_MODE_64, "0f6f08", HW_E_UNSUPPORTED },
+	{ "lock movdqu", HW_MODE_64, "f0f30f6f08", HW_E_INVALID },
 };
 
 static int hexbytes(const char *s, unsigned char *out)
@@ -141,9 +162,13 @@ static void test_decode_table(void)
 			     c->op == HW_OP_XADD || c->op == HW_OP_BITOP) &&
 		    !insn.has_imm)
 			good = insn.reg_operand == c->reg;
-		if (good && c->imm)
+		if (good && c->imm && c->op != HW_OP_SHIFT)
 			good = insn.has_imm ? insn.imm == c->imm :
 				insn.port == c->imm;
+		if (good && (c->op == HW_OP_VEC_LOAD || c->op == HW_OP_VEC_STORE))
+			good = insn.reg_operand == c->reg;
+		if (good && c->op == HW_OP_SHIFT && c->imm)
+			good = insn.has_imm && insn.imm == c->imm;
 		if (good && (c->op == HW_OP_OUTS))
 			good = insn.mem_seg == c->mem_seg && insn.rep;
 		result(good, "decode %s (r=%d len=%d op=%d opsize=%d addrsize=%d base=%d index=%d disp=%lld imm=%#llx)",
@@ -199,7 +224,7 @@ static void test_random_bytes(void)
 		for (k = 0; k < 16; k++)
 			buf[k] = rand();
 		if (!hw_decode(&insn, buf, 15, i % 3) &&
-		    (insn.len < 1 || insn.len > 15 || insn.opsize > 8 ||
+		    (insn.len < 1 || insn.len > 15 || insn.opsize > 16 ||
 		     (insn.has_mem && insn.base >= 16) || insn.index >= 16))
 			bad++;
 	}
@@ -393,6 +418,56 @@ static void test_bit_unary_flags(void)
 	       "bitop: a register bit offset moves the operand by whole units");
 }
 
+/* Group 2 against this machine's CPU: results and the defined flags. */
+static void test_shift_flags(void)
+{
+	static const u64 vals[] = {
+		0, 1, 0x7f, 0x80, 0xff, 0x8000, 0xffff, 0x80000000, 0xffffffff,
+		0x8000000000000000ULL, 0xffffffffffffffffULL, 0x5a5a5a5a5a5a5a5aULL,
+	};
+	static const u64 counts[] = {
+		0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 255,
+	};
+	static const int sizes[] = { 1, 2, 4, 8 };
+	unsigned int i, c, s, op, cf;
+	int bad = 0, n = 0;
+
+	for (op = HW_SHIFT_ROL; op <= HW_SHIFT_SAR; op++)
+		for (s = 0; s < 4; s++)
+			for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+				for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++)
+					for (cf = 0; cf < 2; cf++) {
+		int size = sizes[s];
+		u64 m = size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+		u64 v = vals[i], want = v, fi = cf | 0x2, hf, fl = fi, got;
+		u64 keep = HW_FLAGS_ARITH & ~hw_shift_undefined(op, size, counts[c]);
+		u8 cnt = counts[c];
+
+#define SH(mn, sfx, reg) __asm__("push %[fi]; popf; " mn sfx " %%cl, %" reg "[v]; pushf; pop %[f]" \
+				 : [v] "+r" (want), [f] "=r" (hf) : [fi] "r" (fi), "c" (cnt) : "cc")
+#define SHSIZES(mn) switch (size) { \
+	case 1: SH(mn, "b", "b"); break; \
+	case 2: SH(mn, "w", "w"); break; \
+	case 4: SH(mn, "l", "k"); break; \
+	default: SH(mn, "q", "q"); break; }
+		switch (op) {
+		case HW_SHIFT_ROL: SHSIZES("rol"); break;
+		case HW_SHIFT_ROR: SHSIZES("ror"); break;
+		case HW_SHIFT_RCL: SHSIZES("rcl"); break;
+		case HW_SHIFT_RCR: SHSIZES("rcr"); break;
+		case HW_SHIFT_SHR: SHSIZES("shr"); break;
+		case HW_SHIFT_SAR: SHSIZES("sar"); break;
+		default: SHSIZES("shl"); break;
+		}
+		got = hw_shift(op, size, v, cnt, &fl);
+		n++;
+		if ((got & m) != (want & m) || (fl & keep) != (hf & keep))
+			bad++;
+	}
+	result(!bad, "shift: %d group 2 operations match this CPU's results and defined flags (%d differ)",
+	       n, bad);
+}
+
 int main(void)
 {
 	test_decode_table();
@@ -403,6 +478,7 @@ int main(void)
 	test_effective_address();
 	test_registers();
 	test_alu_flags();
+	test_shift_flags();
 	printf("# %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -47,12 +47,34 @@ typedef int64_t s64;
 #define XM_VECTOR       19
 
 /* The registers cf_trap() sees; the order boot.S pushes them in. */
+#ifndef CF_32BIT
 struct cf_frame {
     u64 r15, r14, r13, r12, r11, r10, r9, r8;
     u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
     u64 vector, error;
     u64 rip, cs, rflags, rsp, ss;
 };
+#else
+/*
+ * The 32-bit kernel (modes.c, boot32.S): esp and ss only from another
+ * ring, the v86_ segments only from virtual-8086 mode.
+ */
+struct cf_frame {
+    u32 gs, fs, es, ds;
+    u32 edi, esi, ebp, esp0, ebx, edx, ecx, eax;
+    u32 vector, error;
+    u32 eip, cs, eflags, esp, ss;
+    u32 v86_es, v86_ds, v86_fs, v86_gs;
+};
+#endif
+
+#ifdef CF_32BIT
+/* boot32.S: ring 3, virtual-8086 mode (RM_SEG:ip) and real mode. */
+void cf_user_call(void (*fn)(void));
+void cf_vm86_call(u32 ip, u32 eflags);
+void cf_ring0_return(void);
+void cf_real_mode(void);
+#endif
 
 extern const char cf_test_name[];   /* each test defines it */
 void cf_entry(void);                /* boot.S calls it in long mode */
@@ -76,9 +98,15 @@ extern const char cf_isr_stubs[];
 extern u64 cf_gdt[];
 
 /* from: the faulting instruction; to: where to go on. */
+#ifndef CF_32BIT
 #define CF_EXTABLE(from, to)                                        \
     ".pushsection ex_table, \"a\"\n\t"                                 \
     ".quad " #from ", " #to "\n\t.popsection\n\t"
+#else
+#define CF_EXTABLE(from, to)                                        \
+    ".pushsection ex_table, \"a\"\n\t"                                 \
+    ".long " #from ", 0, " #to ", 0\n\t.popsection\n\t"
+#endif
 
 void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
@@ -208,7 +236,7 @@ static inline int rdtscp_safe(u64 *tsc, u32 *aux)
 
 static inline u64 read_cr0(void)
 {
-    u64 v;
+    unsigned long v;    /* 32 bits in the 32-bit kernel */
 
     asm volatile("mov %%cr0, %0" : "=r"(v));
     return v;
@@ -216,7 +244,7 @@ static inline u64 read_cr0(void)
 
 static inline u64 read_cr4(void)
 {
-    u64 v;
+    unsigned long v;    /* 32 bits in the 32-bit kernel */
 
     asm volatile("mov %%cr4, %0" : "=r"(v));
     return v;
@@ -224,8 +252,28 @@ static inline u64 read_cr4(void)
 
 static inline void write_cr4(u64 v)
 {
-    asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+    asm volatile("mov %0, %%cr4" : : "r"((unsigned long)v) : "memory");
 }
+
+/*
+ * write_crN_safe(v): MOV v to CRn through the exception table; the
+ * vector it raised, or -1.  (v is truncated to 32 bits in the 32-bit
+ * kernel.)
+ */
+#define CF_WRITE_CR_SAFE(n)                                              \
+    static inline int write_cr##n##_safe(u64 v)                          \
+    {                                                                    \
+        cf_vector = -1;                                                  \
+        asm volatile("1: mov %0, %%cr" #n "\n2:\n\t" CF_EXTABLE(1b, 2b) \
+                     : : "r"((unsigned long)v) : "memory");              \
+        return cf_vector;                                                \
+    }
+CF_WRITE_CR_SAFE(0)
+CF_WRITE_CR_SAFE(3)
+CF_WRITE_CR_SAFE(4)
+#ifndef CF_32BIT
+CF_WRITE_CR_SAFE(8)
+#endif
 
 void *memset(void *s, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

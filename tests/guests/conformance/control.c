@@ -12,20 +12,6 @@
 
 const char cf_test_name[] = "control";
 
-#define WRITE_CR_SAFE(n)                                                 \
-    static int write_cr##n##_safe(u64 v)                                 \
-    {                                                                    \
-        cf_vector = -1;                                                  \
-        asm volatile("1: mov %0, %%cr" #n "\n2:\n\t" CF_EXTABLE(1b, 2b)  \
-                     : : "r"(v) : "memory");                             \
-        return cf_vector;                                                \
-    }
-
-WRITE_CR_SAFE(0)
-WRITE_CR_SAFE(3)
-WRITE_CR_SAFE(4)
-WRITE_CR_SAFE(8)
-
 static u64 read_cr3(void)
 {
     u64 v;

@@ -11,14 +11,6 @@
 
 const char cf_test_name[] = "cpuid";
 
-static int write_cr4_safe(u64 v)
-{
-    cf_vector = -1;
-    asm volatile("1: mov %0, %%cr4\n2:\n\t" CF_EXTABLE(1b, 2b)
-                 : : "r"(v) : "memory");
-    return cf_vector;
-}
-
 /* CR4 bits that exist exactly when CPUID says. */
 static void test_cr4(void)
 {

@@ -16,7 +16,8 @@ volatile u64 cf_cr2, cf_dr6, cf_rip; /* volatile: set by the handler */
 
 static int tests, failures, skipped;
 
-
+/* The 32-bit kernel brings its own IDT (boot32.S) and cf_trap() (modes.c). */
+#ifndef CF_32BIT
 struct idt_gate {
     u16 off0, sel;
     u8 ist, type;
@@ -41,6 +42,7 @@ static struct {
     u16 res3, iopb;
 } __attribute__((packed, aligned(16))) tss;
 static u8 ist_stack[8192] __attribute__((aligned(16)));
+#endif
 
 void *memset(void *s, int c, size_t n)
 {
@@ -241,8 +243,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         case 'p':
             put(&o, '0');
             put(&o, 'x');
-            put_num(&o, (u64)va_arg(ap, void *), 16, false, width, pad, left,
-                    false);
+            put_num(&o, (uintptr_t)va_arg(ap, void *), 16, false, width, pad,
+                    left, false);
             break;
         case 's': {
             const char *s = va_arg(ap, const char *);
@@ -353,6 +355,7 @@ void cf_abort(const char *fmt, ...)
     cf_exit();
 }
 
+#ifndef CF_32BIT
 void cf_trap(struct cf_frame *f)
 {
     const struct cf_ex_entry *e;
@@ -380,6 +383,7 @@ void cf_trap(struct cf_frame *f)
              (unsigned long long)f->error, (unsigned long long)f->rip,
              (unsigned long long)f->rsp);
 }
+#endif
 
 static u32 cpuid_max_basic, cpuid_max_ext;
 static char vendor[13];
@@ -407,6 +411,7 @@ bool cf_is_intel(void)
     return !strcmp(vendor, "GenuineIntel");
 }
 
+#ifndef CF_32BIT
 static void idt_init(void)
 {
     u64 tss_base = (u64)&tss;
@@ -434,13 +439,16 @@ static void idt_init(void)
     cf_gdt[7] = tss_base >> 32;
     asm volatile("ltr %w0" : : "r"(0x30));
 }
+#endif
 
 void cf_entry(void)
 {
     struct cpuid r;
 
     serial_init();
+#ifndef CF_32BIT
     idt_init();
+#endif
     r = cpuid(0);
     cpuid_max_basic = r.a;
     memcpy(vendor, &r.b, 4);
