@@ -95,6 +95,9 @@
  */
 #define HWVIRT_APIC_MIN_PERIOD_NS	200000
 
+/* The highest extended CPUID leaf offered (0x8000001E: AMD topology). */
+#define HWVIRT_CPUID_MAX_EXT		0x8000001eU
+
 /* The longest x86 instruction. */
 #define HWVIRT_MAX_INSN_LEN		15
 

@@ -1442,7 +1442,12 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 			hwvirt_queue_exception(vcpu, HV_VEC_DB, false, 0);
 		return HWVIRT_RESUME;
 	case SVM_EXIT_XSETBV:
-		if (vcpu->regs[HW_RCX] != 0 ||
+		/* The exit may come before the CPU's own checks (TCG's does). */
+		if (!(svm_get_cr(vcpu, 4) & HV_CR4_OSXSAVE)) {
+			hwvirt_queue_exception(vcpu, HV_VEC_UD, false, 0);
+			return HWVIRT_RESUME;
+		}
+		if (vmcb->save.cpl || vcpu->regs[HW_RCX] != 0 ||
 		    hwvirt_set_xcr0(vcpu, (vcpu->regs[HW_RDX] << 32) |
 				    (u32)vcpu->regs[HW_RAX])) {
 			hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
@@ -1454,10 +1459,15 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 		return svm_skip_or_fail(vcpu, vmcb);
 	case SVM_EXIT_VMRUN: case SVM_EXIT_VMMCALL: case SVM_EXIT_VMLOAD:
 	case SVM_EXIT_VMSAVE: case SVM_EXIT_STGI: case SVM_EXIT_CLGI:
-	case SVM_EXIT_SKINIT: case SVM_EXIT_RDTSCP: case SVM_EXIT_MONITOR:
+	case SVM_EXIT_SKINIT: case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT: case SVM_EXIT_MWAIT_COND: case SVM_EXIT_RSM:
 	case SVM_EXIT_INVLPGA:
 		/* Not offered to the guest (CPUID says so). */
+		hwvirt_queue_exception(vcpu, HV_VEC_UD, false, 0);
+		return HWVIRT_RESUME;
+	case SVM_EXIT_RDTSCP:
+		if (!hwvirt_emulate_rdtscp(vcpu))
+			return svm_skip_or_fail(vcpu, vmcb);
 		hwvirt_queue_exception(vcpu, HV_VEC_UD, false, 0);
 		return HWVIRT_RESUME;
 	case SVM_EXIT_RDPMC:

@@ -114,14 +114,15 @@ static const struct cpuid_mask cpuid_masks[] = {
 	  ~(B(3) | B(4) | B(5) | B(22) | B(30)),
 	  B(4) },
 	/*
-	 * 0x80000001.  ECX: no SVM, OSVW, IBS, SKINIT, WDT, LWP, TOPOEXT,
-	 * NODEID, perf counters, MWAITX; CMP_LEGACY (a topology hint)
-	 * is set below.  EDX: no RDTSCP.
+	 * 0x80000001.  ECX: no SVM, OSVW, IBS, SKINIT, WDT, LWP, NODEID,
+	 * perf counters, MWAITX; CMP_LEGACY and TOPOEXT (topology, which
+	 * userspace describes in 0x8000001D/E) are set below.  EDX: all,
+	 * RDTSCP emulated (intercepted: the CPU's TSC_AUX stays the host's).
 	 */
 	{ 0x80000001, ~0U, ~0U,
 	  ~(B(2) | B(9) | B(10) | B(12) | B(13) | B(15) | B(19) |
-	    B(22) | B(23) | B(24) | B(28) | B(29)),
-	  ~B(27) },
+	    B(23) | B(24) | B(28) | B(29)),
+	  ~0U },
 	/* 0x80000007: invariant TSC only. */
 	{ 0x80000007, 0, 0, 0, B(8) },
 	/* 0x80000008: address sizes; no speculation-control bits. */
@@ -163,9 +164,10 @@ static void add_cpuid(struct hwvirt_cpuid_entry *e, int *n, int max,
 	case 0x80000001:
 		/*
 		 * CMP_LEGACY: the same, on AMD (QEMU sets it for any
-		 * multi-core AMD model, whatever the host's is).
+		 * multi-core AMD model, whatever the host's is); TOPOEXT: the
+		 * topology leaves are userspace's, whatever the host has.
 		 */
-		ecx |= 1U << 1;
+		ecx |= (1U << 1) | (1U << 22);
 		break;
 	case 0x00000007:
 		if (index != 0)
@@ -183,7 +185,12 @@ static void add_cpuid(struct hwvirt_cpuid_entry *e, int *n, int max,
 		}
 		break;
 	case 0x80000000:
-		eax = min(eax, 0x80000008U);
+		eax = HWVIRT_CPUID_MAX_EXT;
+		break;
+	case 0x00000006:
+		/* ARAT: the APIC timer runs whatever the guest's C-state. */
+		eax = 1U << 2;
+		ebx = ecx = edx = 0;
 		break;
 	}
 	e[*n] = (struct hwvirt_cpuid_entry) {
@@ -204,7 +211,6 @@ int hwvirt_supported_cpuid(struct hwvirt_cpuid_entry *e, int max)
 		switch (f) {
 		case 0x4:		/* cache topology: QEMU builds its own */
 		case 0x5:		/* MONITOR/MWAIT */
-		case 0x6:		/* power management */
 		case 0x8: case 0x9: case 0xa: case 0xb: case 0xc:
 			continue;
 		case 0x7:
@@ -225,11 +231,16 @@ int hwvirt_supported_cpuid(struct hwvirt_cpuid_entry *e, int max)
 		if (f == 0)
 			e[n - 1].eax = basic;
 	}
-	for (f = 0x80000000; f <= ext; f++) {
-		if (f == 0x8000000a)	/* SVM */
-			continue;
-		add_cpuid(e, &n, max, f, 0, 0);
-	}
+	/* Up to 0x80000008 from the CPU; SVM (0x8000000A) is not offered. */
+	for (f = 0x80000000; f <= ext && n < max; f++)
+		if (f != 0x8000000a)
+			add_cpuid(e, &n, max, f, 0, 0);
+	/*
+	 * The topology leaves (with TOPOEXT), up to HWVIRT_CPUID_MAX_EXT:
+	 * userspace builds them for the topology it gives the guest.
+	 */
+	for (f = 0x8000001d; f <= HWVIRT_CPUID_MAX_EXT && n < max; f++)
+		e[n++] = (struct hwvirt_cpuid_entry) { .function = f };
 	return n;
 }
 
@@ -598,6 +609,24 @@ static bool guest_has_tsc_aux(struct hwvirt_vcpu *vcpu)
 {
 	return guest_cpuid_has(vcpu, 0x80000001, 3, 27) ||
 	       guest_cpuid_has(vcpu, 0x7, 2, 22);
+}
+
+/*
+ * RDTSCP, intercepted: the guest's TSC and its TSC_AUX (the CPU's
+ * TSC_AUX register keeps the host's).  -EINVAL (#UD) when the guest's
+ * CPUID has no RDTSCP.
+ */
+int hwvirt_emulate_rdtscp(struct hwvirt_vcpu *vcpu)
+{
+	u64 tsc;
+
+	if (!guest_cpuid_has(vcpu, 0x80000001, 3, 27))
+		return -EINVAL;
+	tsc = rdtsc() + vcpu->vm->tsc_offset;
+	vcpu->regs[HW_RAX] = (u32)tsc;
+	vcpu->regs[HW_RDX] = tsc >> 32;
+	vcpu->regs[HW_RCX] = (u32)vcpu->tsc_aux;
+	return 0;
 }
 
 /* An MTRR memory type: UC, WC, WT, WP, WB. */

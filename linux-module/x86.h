@@ -119,6 +119,7 @@ u32 hwvirt_cpu_signature(struct hwvirt_vcpu *vcpu);
 /* CPUID for the guest, from its table; sets RAX..RDX. */
 void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu);
 int hwvirt_emulate_rdpmc(struct hwvirt_vcpu *vcpu);
+int hwvirt_emulate_rdtscp(struct hwvirt_vcpu *vcpu);
 void hwvirt_insn_completed(struct hwvirt_vcpu *vcpu);
 
 /*

@@ -108,6 +108,10 @@ extern u64 cf_gdt[];
     ".long " #from ", 0, " #to ", 0\n\t.popsection\n\t"
 #endif
 
+/* A macro's value as a string, for asm text: CF_STR(NMI_VECTOR). */
+#define CF_STR_(x) #x
+#define CF_STR(x) CF_STR_(x)
+
 void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 void report(bool pass, const char *fmt, ...)
@@ -273,6 +277,102 @@ CF_WRITE_CR_SAFE(3)
 CF_WRITE_CR_SAFE(4)
 #ifndef CF_32BIT
 CF_WRITE_CR_SAFE(8)
+#endif
+
+/*
+ * The local APIC in xAPIC mode: MMIO at cf_apic_base, which
+ * cf_apic_init() sets from the APIC_BASE MSR (check first that the APIC
+ * is on and not in x2APIC mode).  The registers more than one test uses.
+ */
+#define APIC_ID         0x20
+#define APIC_TPR        0x80
+#define APIC_EOI        0xb0
+#define APIC_SVR        0xf0
+#define APIC_IRR        0x200
+#define APIC_ICR        0x300
+#define APIC_ICR2       0x310
+#define APIC_LVTT       0x320
+#define APIC_LVT0       0x350
+#define APIC_LVTERR     0x370
+#define APIC_LVT_MASKED (1U << 16)
+#define ICR_FIXED       0x000
+#define ICR_NMI         0x400
+#define ICR_BUSY        (1U << 12)
+#define ICR_ASSERT      (1U << 14)
+
+#ifndef CF_32BIT
+extern u64 cf_apic_base;
+void cf_apic_init(void);
+
+static inline u32 apic_read(u32 reg)
+{
+    return *(volatile u32 *)(cf_apic_base + reg);     /* volatile: MMIO */
+}
+
+static inline void apic_write(u32 reg, u32 v)
+{
+    *(volatile u32 *)(cf_apic_base + reg) = v;        /* volatile: MMIO */
+}
+
+/* Whether vec is pending in the IRR. */
+static inline bool apic_irr(int vec)
+{
+    return apic_read(APIC_IRR + vec / 32 * 0x10) & (1U << (vec % 32));
+}
+
+/*
+ * The IDT's long-mode gates: a test points a vector at its own stub
+ * (CF_STUB(), CF_TRAP_COMMON()) and puts the old gate back afterwards.
+ * Types: present, DPL 0 or 3, 64-bit interrupt or trap gate.
+ */
+#define CF_GATE_INTR        0x8e
+#define CF_GATE_INTR_DPL3   0xee
+#define CF_GATE_TRAP        0x8f
+
+struct cf_gate {
+    u16 off0, sel;
+    u8 ist, type;
+    u16 off1;
+    u32 off2, zero;
+} __attribute__((packed));
+
+/* Vector vec's gate in the IDT that IDTR names (SIDT). */
+struct cf_gate *cf_idt_gate(int vec);
+/* Point vec at entry (selector 0x08); returns the gate it replaced. */
+struct cf_gate cf_set_gate(int vec, const void *entry, u8 type, u8 ist);
+
+/*
+ * A test's own interrupt stubs, in a top-level asm():
+ *
+ *   "my_stub_x: push $0; push $" CF_STR(X_VECTOR) "; jmp my_common\n"
+ *   CF_TRAP_COMMON(my_common, my_trap)
+ *
+ * Each stub pushes (error code or 0, vector) as boot.S's do; the common
+ * part saves the registers in struct cf_frame's order, calls
+ * handler(struct cf_frame *) (static: mark it __attribute__((used))),
+ * restores them, drops the vector and error code and returns (IRETQ).
+ * CF_STUB(name) is a stub's address.
+ */
+#define CF_TRAP_COMMON(label, handler)                                   \
+    #label ":\n\t"                                                       \
+    "push %rax; push %rbx; push %rcx; push %rdx; push %rsi; push %rdi\n\t" \
+    "push %rbp; push %r8; push %r9; push %r10; push %r11; push %r12\n\t" \
+    "push %r13; push %r14; push %r15\n\t"                                \
+    "mov %rsp, %rdi\n\t"                                                 \
+    "cld\n\t"                                                            \
+    "call " #handler "\n\t"                                              \
+    "pop %r15; pop %r14; pop %r13; pop %r12; pop %r11; pop %r10\n\t"     \
+    "pop %r9; pop %r8; pop %rbp; pop %rdi; pop %rsi; pop %rdx\n\t"       \
+    "pop %rcx; pop %rbx; pop %rax\n\t"                                   \
+    "add $16, %rsp\n\t"                                                  \
+    "iretq\n"
+
+#define CF_STUB(name)                                                    \
+    ({                                                                   \
+        const void *p_;                                                  \
+        asm("lea " #name "(%%rip), %0" : "=r"(p_));                      \
+        p_;                                                              \
+    })
 #endif
 
 void *memset(void *s, int c, size_t n);

@@ -35,33 +35,11 @@ const char cf_test_name[] = "events";
 #define USER_CS         0x23
 #define USER_DS         0x2b
 
-/* Gate types: present, DPL 0 or 3, 64-bit interrupt or trap gate. */
-#define GATE_INTR       0x8e
-#define GATE_INTR_DPL3  0xee
-#define GATE_TRAP       0x8f
-
-/* xAPIC registers */
-#define APIC_ID         0x20
-#define APIC_TPR        0x80
-#define APIC_EOI        0xb0
-#define APIC_SVR        0xf0
-#define APIC_IRR        0x200
-#define APIC_ICR        0x300
-#define APIC_ICR2       0x310
-#define APIC_LVTT       0x320
-#define APIC_LVT0       0x350
-#define APIC_LVTERR     0x370
-#define APIC_LVT_MASKED BIT(16)
-#define ICR_FIXED       0x000
-#define ICR_NMI         0x400
-#define ICR_BUSY        BIT(12)
-#define ICR_ASSERT      BIT(14)
+/* The ICR's self shorthand (the other xAPIC registers: cf.h). */
 #define ICR_SELF        (1U << 18)
 
 /* The inputs of an asm, as one macro argument: IN("r"(x), "a"(y)). */
 #define IN(...) __VA_ARGS__
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 /*
  * The stubs: push (error code or 0, vector) as boot.S does, so that
@@ -69,23 +47,12 @@ const char cf_test_name[] = "events";
  */
 asm(".pushsection .text\n"
     ".align 16\n"
-    "ev_stub_nmi: push $0; push $" STR(NMI_VECTOR) "; jmp ev_common\n"
-    "ev_stub_df: push $" STR(DF_VECTOR) "; jmp ev_common\n"
-    "ev_stub_irq: push $0; push $" STR(IRQ_VECTOR) "; jmp ev_common\n"
-    "ev_stub_ring0: push $0; push $" STR(RING0_VECTOR) "; jmp ev_common\n"
-    "ev_stub_gate: push $0; push $" STR(GATE_VECTOR) "; jmp ev_common\n"
-    "ev_common:\n\t"
-    "push %rax; push %rbx; push %rcx; push %rdx; push %rsi; push %rdi\n\t"
-    "push %rbp; push %r8; push %r9; push %r10; push %r11; push %r12\n\t"
-    "push %r13; push %r14; push %r15\n\t"
-    "mov %rsp, %rdi\n\t"
-    "cld\n\t"
-    "call ev_trap\n\t"
-    "pop %r15; pop %r14; pop %r13; pop %r12; pop %r11; pop %r10\n\t"
-    "pop %r9; pop %r8; pop %rbp; pop %rdi; pop %rsi; pop %rdx\n\t"
-    "pop %rcx; pop %rbx; pop %rax\n\t"
-    "add $16, %rsp\n\t"
-    "iretq\n"
+    "ev_stub_nmi: push $0; push $" CF_STR(NMI_VECTOR) "; jmp ev_common\n"
+    "ev_stub_df: push $" CF_STR(DF_VECTOR) "; jmp ev_common\n"
+    "ev_stub_irq: push $0; push $" CF_STR(IRQ_VECTOR) "; jmp ev_common\n"
+    "ev_stub_ring0: push $0; push $" CF_STR(RING0_VECTOR) "; jmp ev_common\n"
+    "ev_stub_gate: push $0; push $" CF_STR(GATE_VECTOR) "; jmp ev_common\n"
+    CF_TRAP_COMMON(ev_common, ev_trap)
     ".popsection");
 
 /* What the handlers saw, and what they should do. */
@@ -101,23 +68,6 @@ static volatile u64 df_error;           /* volatile: set by the handler */
 static volatile u64 df_rsp, df_to;      /* volatile: read by the handler */
 static volatile u64 ring0_rsp, ring0_to; /* volatile: read by the handler */
 static volatile u64 gate_flags;         /* volatile: set by the handler */
-
-static u64 apic_base;
-
-static u32 apic_read(u32 reg)
-{
-    return *(volatile u32 *)(apic_base + reg);     /* volatile: MMIO */
-}
-
-static void apic_write(u32 reg, u32 v)
-{
-    *(volatile u32 *)(apic_base + reg) = v;        /* volatile: MMIO */
-}
-
-static bool apic_irr(int vec)
-{
-    return apic_read(APIC_IRR + vec / 32 * 0x10) & (1U << (vec % 32));
-}
 
 /* Send an IPI; true once the ICR says it was delivered. */
 static bool apic_ipi(u32 dest, u32 icr)
@@ -174,14 +124,6 @@ static void nmi_handler(struct cf_frame *f)
     nmi_inside = nmi_count;
 }
 
-/* Where a stub starts (a symbol of the asm above). */
-#define STUB(name)                                                       \
-    ({                                                                   \
-        const void *p_;                                                  \
-        asm("lea " #name "(%%rip), %0" : "=r"(p_));                      \
-        p_;                                                              \
-    })
-
 static void __attribute__((used)) ev_trap(struct cf_frame *f)
 {
     u64 flags;
@@ -222,38 +164,6 @@ static void __attribute__((used)) ev_trap(struct cf_frame *f)
     default:
         cf_abort("ev_trap: vector %llu", (unsigned long long)f->vector);
     }
-}
-
-/* The IDT, through SIDT: the library's, with our gates on some vectors. */
-struct gate {
-    u16 off0, sel;
-    u8 ist, type;
-    u16 off1;
-    u32 off2, zero;
-} __attribute__((packed));
-
-static struct gate *idt_gate(int vec)
-{
-    struct {
-        u16 limit;
-        u64 base;
-    } __attribute__((packed)) d;
-
-    asm volatile("sidt %0" : "=m"(d));
-    return (struct gate *)d.base + vec;
-}
-
-/* Point vec at entry; returns the gate it replaced. */
-static struct gate set_gate(int vec, const void *entry, u8 type, u8 ist)
-{
-    struct gate *g = idt_gate(vec), old = *g;
-    u64 off = (u64)entry;
-
-    *g = (struct gate) {
-        .off0 = off, .sel = KERNEL_CS, .ist = ist, .type = type,
-        .off1 = off >> 16, .off2 = off >> 32,
-    };
-    return old;
 }
 
 static const void *lib_stub(int vec)
@@ -308,10 +218,11 @@ static const char *where(u64 rip, u64 a, const char *an, u64 b,
 
 static void test_double_fault(void)
 {
-    struct gate df = set_gate(DF_VECTOR, STUB(ev_stub_df), GATE_INTR, 1);
-    struct gate *gp = idt_gate(GP_VECTOR), *bp = idt_gate(BP_VECTOR);
-    struct gate *db = idt_gate(DB_VECTOR);
-    struct gate old;
+    struct cf_gate df = cf_set_gate(DF_VECTOR, CF_STUB(ev_stub_df),
+                                    CF_GATE_INTR, 1);
+    struct cf_gate *gp = cf_idt_gate(GP_VECTOR), *bp = cf_idt_gate(BP_VECTOR);
+    struct cf_gate *db = cf_idt_gate(DB_VECTOR);
+    struct cf_gate old;
 
     /* #GP, whose gate is not present: #NP while delivering it. */
     old = *gp;
@@ -371,7 +282,7 @@ static void test_double_fault(void)
            "#GP(selector), no #DF (%d #DF; %s, 0x%llx)", df_count,
            cf_vec_name(cf_vector), (unsigned long long)cf_error);
 
-    *idt_gate(DF_VECTOR) = df;
+    *cf_idt_gate(DF_VECTOR) = df;
 }
 
 static bool setup_apic(void)
@@ -383,7 +294,7 @@ static bool setup_apic(void)
                     "0x%llx): no interrupt tests", (unsigned long long)msr);
         return false;
     }
-    apic_base = msr & 0xfffff000ULL;
+    cf_apic_init();
     apic_write(APIC_LVTT, APIC_LVT_MASKED);
     apic_write(APIC_LVT0, APIC_LVT_MASKED);
     apic_write(APIC_LVTERR, APIC_LVT_MASKED);
@@ -394,7 +305,8 @@ static bool setup_apic(void)
 
 static void test_shadows(void)
 {
-    struct gate old = set_gate(IRQ_VECTOR, STUB(ev_stub_irq), GATE_INTR, 0);
+    struct cf_gate old = cf_set_gate(IRQ_VECTOR, CF_STUB(ev_stub_irq),
+                                     CF_GATE_INTR, 0);
     bool pending;
     u64 a, b;
 
@@ -440,7 +352,7 @@ static void test_shadows(void)
     asm volatile("lea 1f(%%rip), %0\n\t"
                  "lea 2f(%%rip), %1\n\t"
                  "pushfq\n\t"
-                 "orq $" STR(RFLAGS_IF) ", (%%rsp)\n\t"
+                 "orq $" CF_STR(RFLAGS_IF) ", (%%rsp)\n\t"
                  "popfq\n"
                  "1: nop\n"
                  "2: cli"
@@ -450,7 +362,7 @@ static void test_shadows(void)
            "(%d delivered, %s)", irq_count,
            where(irq_rip, a, "right after POPF", b, "after the NOP"));
 
-    *idt_gate(IRQ_VECTOR) = old;
+    *cf_idt_gate(IRQ_VECTOR) = old;
 }
 
 static void test_mov_ss(void)
@@ -481,7 +393,8 @@ static void test_mov_ss(void)
 
 static void test_nmi(void)
 {
-    struct gate old = set_gate(NMI_VECTOR, STUB(ev_stub_nmi), GATE_INTR, 0);
+    struct cf_gate old = cf_set_gate(NMI_VECTOR, CF_STUB(ev_stub_nmi),
+                                     CF_GATE_INTR, 0);
     int i;
 
     asm volatile("cli");
@@ -514,12 +427,13 @@ static void test_nmi(void)
            nmi_rip[1] == nmi_rip[0] && nmi_rsp[1] == nmi_rsp[0] ? "there" :
            "elsewhere");
 
-    *idt_gate(NMI_VECTOR) = old;
+    *cf_idt_gate(NMI_VECTOR) = old;
 }
 
 static void test_int(void)
 {
-    struct gate old80 = *idt_gate(0x80), old82 = *idt_gate(0x82), oldg;
+    struct cf_gate old80 = *cf_idt_gate(0x80), old82 = *cf_idt_gate(0x82);
+    struct cf_gate oldg;
     u64 at, after;
 
     EVENT("", "int3", at, after);
@@ -549,35 +463,35 @@ static void test_int(void)
     report(cf_vector == UD_VECTOR && cf_rip == at,
            "INTO in 64-bit mode: #UD (%s)", cf_vec_name(cf_vector));
 
-    set_gate(0x80, lib_stub(0x80), GATE_INTR, 0);
+    cf_set_gate(0x80, lib_stub(0x80), CF_GATE_INTR, 0);
     EVENT("", "int $0x80", at, after);
     report(cf_vector == 0x80 && cf_rip == after,
            "INT 0x80 through a DPL 0 gate from ring 0: delivered, RIP after "
            "it (%s)", cf_vec_name(cf_vector));
 
-    set_gate(0x82, lib_stub(0x82), GATE_INTR_DPL3, 0);
+    cf_set_gate(0x82, lib_stub(0x82), CF_GATE_INTR_DPL3, 0);
     EVENT("", "int $0x82", at, after);
     report(cf_vector == 0x82 && cf_rip == after,
            "INT 0x82 through a DPL 3 gate from ring 0: delivered, RIP after "
            "it (%s)", cf_vec_name(cf_vector));
 
     /* Interrupt gates clear IF, trap gates do not. */
-    oldg = set_gate(GATE_VECTOR, STUB(ev_stub_gate), GATE_INTR, 0);
+    oldg = cf_set_gate(GATE_VECTOR, CF_STUB(ev_stub_gate), CF_GATE_INTR, 0);
     gate_flags = -1;
-    asm volatile("sti; int $" STR(GATE_VECTOR) "; cli" : : : "memory");
+    asm volatile("sti; int $" CF_STR(GATE_VECTOR) "; cli" : : : "memory");
     report(!(gate_flags & RFLAGS_IF),
            "INT n through an interrupt gate: IF clear in the handler "
            "(RFLAGS 0x%llx)", (unsigned long long)gate_flags);
-    set_gate(GATE_VECTOR, STUB(ev_stub_gate), GATE_TRAP, 0);
+    cf_set_gate(GATE_VECTOR, CF_STUB(ev_stub_gate), CF_GATE_TRAP, 0);
     gate_flags = 0;
-    asm volatile("sti; int $" STR(GATE_VECTOR) "; cli" : : : "memory");
+    asm volatile("sti; int $" CF_STR(GATE_VECTOR) "; cli" : : : "memory");
     report(gate_flags & RFLAGS_IF,
            "INT n through a trap gate: IF kept in the handler "
            "(RFLAGS 0x%llx)", (unsigned long long)gate_flags);
-    *idt_gate(GATE_VECTOR) = oldg;
+    *cf_idt_gate(GATE_VECTOR) = oldg;
 
-    *idt_gate(0x80) = old80;
-    *idt_gate(0x82) = old82;
+    *cf_idt_gate(0x80) = old80;
+    *cf_idt_gate(0x82) = old82;
 }
 
 /*
@@ -596,16 +510,16 @@ static u8 user_stack[8192] __attribute__((aligned(16)));
                      "mov %%rsp, %[sp]\n\t"                              \
                      "lea 9f(%%rip), %%rax\n\t"                          \
                      "mov %%rax, %[to]\n\t"                              \
-                     "pushq $" STR(USER_DS) "\n\t"                       \
+                     "pushq $" CF_STR(USER_DS) "\n\t"                    \
                      "pushq %[usp]\n\t"                                  \
                      "pushq $2\n\t"                                      \
-                     "pushq $" STR(USER_CS) "\n\t"                       \
+                     "pushq $" CF_STR(USER_CS) "\n\t"                    \
                      "lea 1f(%%rip), %%rax\n\t"                          \
                      "pushq %%rax\n\t"                                   \
                      "iretq\n"                                           \
                      "1: " insn "\n"                                     \
-                     "2: int $" STR(RING0_VECTOR) "\n"                   \
-                     "9: mov $" STR(KERNEL_DS) ", %%eax\n\t"             \
+                     "2: int $" CF_STR(RING0_VECTOR) "\n"                \
+                     "9: mov $" CF_STR(KERNEL_DS) ", %%eax\n\t"          \
                      "mov %%eax, %%ds\n\t"                               \
                      "mov %%eax, %%es\n\t"                               \
                      CF_EXTABLE(1b, 2b) CF_EXTABLE(2b, 2b)               \
@@ -653,8 +567,8 @@ static void test_ring3(void)
     u64 tss = (cf_gdt[6] >> 16 & 0xffffff) | (cf_gdt[6] >> 56) << 24 |
               cf_gdt[7] << 32;
     u64 rsp0 = (u64)ring0_stack + sizeof(ring0_stack), old_rsp0;
-    struct gate old80 = *idt_gate(0x80), old82 = *idt_gate(0x82);
-    struct gate oldr;
+    struct cf_gate old80 = *cf_idt_gate(0x80), old82 = *cf_idt_gate(0x82);
+    struct cf_gate oldr;
     u64 at, after;
 
     /* .text comes first, .bss last: the user stack is above the code. */
@@ -665,9 +579,10 @@ static void test_ring3(void)
     memcpy(&old_rsp0, (void *)(tss + 4), 8);
     memcpy((void *)(tss + 4), &rsp0, 8);
     user_pages(true);
-    oldr = set_gate(RING0_VECTOR, STUB(ev_stub_ring0), GATE_INTR_DPL3, 0);
-    set_gate(0x80, lib_stub(0x80), GATE_INTR, 0);
-    set_gate(0x82, lib_stub(0x82), GATE_INTR_DPL3, 0);
+    oldr = cf_set_gate(RING0_VECTOR, CF_STUB(ev_stub_ring0),
+                       CF_GATE_INTR_DPL3, 0);
+    cf_set_gate(0x80, lib_stub(0x80), CF_GATE_INTR, 0);
+    cf_set_gate(0x82, lib_stub(0x82), CF_GATE_INTR_DPL3, 0);
 
     RING3("int $0x80", at, after);
     report(cf_vector == GP_VECTOR && cf_error == 0x402 && cf_rip == at,
@@ -696,9 +611,9 @@ static void test_ring3(void)
            "ICEBP through the DPL 0 #DB gate from ring 3: #DB, no privilege "
            "check (%s)", cf_vec_name(cf_vector));
 
-    *idt_gate(RING0_VECTOR) = oldr;
-    *idt_gate(0x80) = old80;
-    *idt_gate(0x82) = old82;
+    *cf_idt_gate(RING0_VECTOR) = oldr;
+    *cf_idt_gate(0x80) = old80;
+    *cf_idt_gate(0x82) = old82;
     user_pages(false);
     memcpy((void *)(tss + 4), &old_rsp0, 8);
 }

@@ -18,14 +18,12 @@ static int tests, failures, skipped;
 
 /* The 32-bit kernel brings its own IDT (boot32.S) and cf_trap() (modes.c). */
 #ifndef CF_32BIT
-struct idt_gate {
-    u16 off0, sel;
-    u8 ist, type;
-    u16 off1;
-    u32 off2, zero;
-} __attribute__((packed));
+#define MSR_APIC_BASE   0x1b
+#define KERNEL_CS       0x08
 
-static struct idt_gate idt[256] __attribute__((aligned(16)));
+u64 cf_apic_base;
+
+static struct cf_gate idt[256] __attribute__((aligned(16)));
 
 static struct {
     u16 limit;
@@ -420,14 +418,14 @@ static void idt_init(void)
     for (i = 0; i < 256; i++) {
         u64 off = (u64)cf_isr_stubs + 16 * i;
 
-        idt[i] = (struct idt_gate) {
-            .off0 = off, .sel = 0x08, .type = 0x8e,
+        idt[i] = (struct cf_gate) {
+            .off0 = off, .sel = KERNEL_CS, .type = CF_GATE_INTR,
             .off1 = off >> 16, .off2 = off >> 32,
             .ist = (i == 8 || i == 18) ? 1 : 0,
         };
     }
     /* INT3, INTO reachable from ring 3 as on a usual OS. */
-    idt[3].type = idt[4].type = 0xee;
+    idt[3].type = idt[4].type = CF_GATE_INTR_DPL3;
     idt_desc.limit = sizeof(idt) - 1;
     idt_desc.base = (u64)idt;
     asm volatile("lidt %0" : : "m"(idt_desc));
@@ -438,6 +436,34 @@ static void idt_init(void)
                 0x89ULL << 40 | ((tss_base >> 24) & 0xff) << 56;
     cf_gdt[7] = tss_base >> 32;
     asm volatile("ltr %w0" : : "r"(0x30));
+}
+
+struct cf_gate *cf_idt_gate(int vec)
+{
+    struct {
+        u16 limit;
+        u64 base;
+    } __attribute__((packed)) d;
+
+    asm volatile("sidt %0" : "=m"(d));
+    return (struct cf_gate *)d.base + vec;
+}
+
+struct cf_gate cf_set_gate(int vec, const void *entry, u8 type, u8 ist)
+{
+    struct cf_gate *g = cf_idt_gate(vec), old = *g;
+    u64 off = (u64)entry;
+
+    *g = (struct cf_gate) {
+        .off0 = off, .sel = KERNEL_CS, .ist = ist, .type = type,
+        .off1 = off >> 16, .off2 = off >> 32,
+    };
+    return old;
+}
+
+void cf_apic_init(void)
+{
+    cf_apic_base = rdmsr(MSR_APIC_BASE) & 0xfffff000ULL;
 }
 #endif
 
