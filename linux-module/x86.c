@@ -116,13 +116,15 @@ static const struct cpuid_mask cpuid_masks[] = {
 	/*
 	 * 0x80000001.  ECX: no SVM, OSVW, IBS, SKINIT, WDT, LWP, NODEID,
 	 * perf counters, MWAITX; CMP_LEGACY and TOPOEXT (topology, which
-	 * userspace describes in 0x8000001D/E) are set below.  EDX: all,
-	 * RDTSCP emulated (intercepted: the CPU's TSC_AUX stays the host's).
+	 * userspace describes in 0x8000001D/E) are set below.  EDX: no
+	 * RDTSCP: the module can emulate it (hwvirt_emulate_rdtscp()), but
+	 * Linux reads the TSC with it (rdtsc_ordered()), an exit each time,
+	 * until the guest's TSC_AUX is switched in and out of the CPU.
 	 */
 	{ 0x80000001, ~0U, ~0U,
 	  ~(B(2) | B(9) | B(10) | B(12) | B(13) | B(15) | B(19) |
 	    B(23) | B(24) | B(28) | B(29)),
-	  ~0U },
+	  ~B(27) },
 	/* 0x80000007: invariant TSC only. */
 	{ 0x80000007, 0, 0, 0, B(8) },
 	/* 0x80000008: address sizes; no speculation-control bits. */
@@ -351,6 +353,7 @@ static u64 cr4_from_cpuid(const struct hwvirt_cpuid_entry *e, u32 n)
 		u32 bit;
 		u64 cr4;
 	} feats[] = {
+		{ 0x1, HW_RDX, CPUID_1_EDX_VME, HV_CR4_VME | HV_CR4_PVI },
 		{ 0x1, HW_RCX, CPUID_1_ECX_PCID, HV_CR4_PCIDE },
 		{ 0x1, HW_RCX, CPUID_1_ECX_XSAVE, HV_CR4_OSXSAVE },
 		{ 0x7, HW_RBX, CPUID_7_EBX_FSGSBASE, HV_CR4_FSGSBASE },
@@ -359,9 +362,9 @@ static u64 cr4_from_cpuid(const struct hwvirt_cpuid_entry *e, u32 n)
 		{ 0x7, HW_RCX, CPUID_7_ECX_UMIP, HV_CR4_UMIP },
 		{ 0x7, HW_RCX, CPUID_7_ECX_LA57, HV_CR4_LA57 },
 	};
-	u64 cr4 = HV_CR4_VME | HV_CR4_PVI | HV_CR4_TSD | HV_CR4_DE |
-		  HV_CR4_PSE | HV_CR4_PAE | HV_CR4_MCE | HV_CR4_PGE |
-		  HV_CR4_PCE | HV_CR4_OSFXSR | HV_CR4_OSXMMEXCPT;
+	u64 cr4 = HV_CR4_TSD | HV_CR4_DE | HV_CR4_PSE | HV_CR4_PAE |
+		  HV_CR4_MCE | HV_CR4_PGE | HV_CR4_PCE | HV_CR4_OSFXSR |
+		  HV_CR4_OSXMMEXCPT;
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(feats); i++)
@@ -614,7 +617,8 @@ static bool guest_has_tsc_aux(struct hwvirt_vcpu *vcpu)
 /*
  * RDTSCP, intercepted: the guest's TSC and its TSC_AUX (the CPU's
  * TSC_AUX register keeps the host's).  -EINVAL (#UD) when the guest's
- * CPUID has no RDTSCP.
+ * CPUID has no RDTSCP (the supported CPUID does not offer it, but
+ * userspace may set it).
  */
 int hwvirt_emulate_rdtscp(struct hwvirt_vcpu *vcpu)
 {

@@ -64,6 +64,7 @@
 #define HV_RFLAGS_FIXED	(1ULL << 1)
 
 /* CPUID feature bits the core tests (leaf, register, bit). */
+#define CPUID_1_EDX_VME		(1U << 1)
 #define CPUID_1_ECX_PCID	(1U << 17)
 #define CPUID_1_ECX_X2APIC	(1U << 21)
 #define CPUID_1_ECX_TSC_DEADLINE (1U << 24)
