@@ -259,6 +259,29 @@ static inline void write_cr4(u64 v)
     asm volatile("mov %0, %%cr4" : : "r"((unsigned long)v) : "memory");
 }
 
+static inline void write_cr0(u64 v)
+{
+    asm volatile("mov %0, %%cr0" : : "r"((unsigned long)v) : "memory");
+}
+
+static inline u64 read_cr3(void)
+{
+    unsigned long v;    /* 32 bits in the 32-bit kernel */
+
+    asm volatile("mov %%cr3, %0" : "=r"(v));
+    return v;
+}
+
+static inline void write_cr3(u64 v)
+{
+    asm volatile("mov %0, %%cr3" : : "r"((unsigned long)v) : "memory");
+}
+
+static inline void invlpg(unsigned long va)
+{
+    asm volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
 /*
  * write_crN_safe(v): MOV v to CRn through the exception table; the
  * vector it raised, or -1.  (v is truncated to 32 bits in the 32-bit

@@ -12,14 +12,6 @@
 
 const char cf_test_name[] = "control";
 
-static u64 read_cr3(void)
-{
-    u64 v;
-
-    asm volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
-
 static void test_cr0(void)
 {
     u64 cr0 = read_cr0();

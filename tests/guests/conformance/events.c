@@ -529,19 +529,6 @@ static u8 user_stack[8192] __attribute__((aligned(16)));
                      : "rax", "memory");                                 \
     } while (0)
 
-static u64 read_cr3(void)
-{
-    u64 v;
-
-    asm volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
-
-static void write_cr3(u64 v)
-{
-    asm volatile("mov %0, %%cr3" : : "r"(v) : "memory");
-}
-
 /* Set (or clear) the U bit of the entries mapping the first 2 MiB. */
 static void user_pages(bool on)
 {

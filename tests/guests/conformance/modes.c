@@ -111,16 +111,6 @@ static u32 read_cr0_32(void)
     return read_cr0();
 }
 
-static void write_cr0(u32 v)
-{
-    asm volatile("mov %0, %%cr0" : : "r"(v) : "memory");
-}
-
-static void write_cr3(u32 v)
-{
-    asm volatile("mov %0, %%cr3" : : "r"(v) : "memory");
-}
-
 /* Memory at a physical (identity-mapped) address: the CPU's or ring 3's. */
 static u32 peek(u32 addr)
 {
@@ -130,11 +120,6 @@ static u32 peek(u32 addr)
 static void poke(u32 addr, u32 v)
 {
     *(volatile u32 *)addr = v;          /* volatile: read behind our back */
-}
-
-static void invlpg(u32 va)
-{
-    asm volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
 /*

@@ -74,29 +74,6 @@ static volatile u64 far_magic = 0x1f00d1f00d1f00dULL; /* read via 1 GiB */
 static u64 *pml4;
 static int rsvd_bit;            /* MAXPHYADDR: the lowest reserved bit */
 
-static u64 read_cr3(void)
-{
-    u64 v;
-
-    asm volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
-
-static void write_cr3(u64 v)
-{
-    asm volatile("mov %0, %%cr3" : : "r"(v) : "memory");
-}
-
-static void write_cr0(u64 v)
-{
-    asm volatile("mov %0, %%cr0" : : "r"(v) : "memory");
-}
-
-static void invlpg(u64 va)
-{
-    asm volatile("invlpg (%0)" : : "r"(va) : "memory");
-}
-
 static int read_safe(u64 va, u64 *val)
 {
     u64 v = 0;

@@ -179,11 +179,6 @@ asm(".pushsection .text\n"
 static u64 tlb_pt[512] __attribute__((aligned(4096)));
 static u32 tlb_frame[2][1024] __attribute__((aligned(4096)));
 
-static void invlpg(u64 va)
-{
-    asm volatile("invlpg (%0)" : : "r"(va) : "memory");
-}
-
 static u32 read_va(u64 va)
 {
     return *(volatile u32 *)va;    /* volatile: through the TLB */
