@@ -76,6 +76,11 @@ SHADOW_SOAK_MM ?= forkexec:2000+mmap:300+pingpong:20000
 check-shadow-soak: all
 	LAB_VARS="MM=$(SHADOW_SOAK_MM) TCG=1 MM_LIMIT=2400" LAB_TIMEOUT=5400 tests/lab/lab run shadow
 
+# The conformance scenario's long form: kvm_amd with npt=0 as well, the
+# shadow MMU's reference (docs/devel/hwvirt-conformance.rst).
+check-conformance: all
+	LAB_VARS="CF_FULL=1" tests/lab/lab run conformance
+
 demo: all
 	scripts/hwvirt-demo
 
@@ -114,4 +119,4 @@ distclean:
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
 	rm -rf build upstream config.mk
 
-.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak demo vm check-qemu-qtest check-qemu-qtest-compare fuzz-emulator guest-image clean distclean
+.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak check-conformance demo vm check-qemu-qtest check-qemu-qtest-compare fuzz-emulator guest-image clean distclean

@@ -26,6 +26,7 @@
 #define F_IMM8		(1 << 2)
 #define F_IMMZ		(1 << 3)	/* 16 or 32 bits, by operand size */
 #define F_MOFFS		(1 << 4)	/* an offset of the address size */
+#define F_FARPTR	(1 << 5)	/* ptr16:16/32: Iz, then a selector */
 
 static void set_modrm_fields(struct hw_insn *insn, u8 modrm)
 {
@@ -206,11 +207,30 @@ static int classify_onebyte(struct hw_insn *insn, u8 op, enum hw_cpu_mode mode)
 		insn->op = HW_OP_MOV_LOAD;
 		return F_MODRM | (op == 0x8a ? F_BYTE : 0);
 	case 0x90:		/* NOP, PAUSE (F3 90) */
+	case 0xcc:		/* INT3 */
 	case 0xcf:		/* IRET */
 	case 0xf1:		/* ICEBP */
 	case 0xf4:		/* HLT */
 		insn->op = HW_OP_PLAIN;
 		return 0;
+	case 0xcd:		/* INT n */
+		insn->op = HW_OP_PLAIN;
+		return F_IMM8;
+	/*
+	 * What switches tasks, for the length of the instruction (task.c):
+	 * INTO and the direct far JMP and CALL, invalid in 64-bit mode.
+	 */
+	case 0xce:		/* INTO */
+		if (mode == HW_MODE_64)
+			return -1;
+		insn->op = HW_OP_PLAIN;
+		return 0;
+	case 0x9a:		/* CALL ptr16:16/32 */
+	case 0xea:		/* JMP ptr16:16/32 */
+		if (mode == HW_MODE_64)
+			return -1;
+		insn->op = HW_OP_PLAIN;
+		return F_FARPTR;
 	case 0xa0: case 0xa1:	/* MOV AL/rAX, moffs */
 		insn->op = HW_OP_MOV_LOAD;
 		return F_MOFFS | (op == 0xa0 ? F_BYTE : 0);
@@ -530,6 +550,14 @@ prefixes_done:
 		insn->reg_operand = HW_RAX;
 	}
 
+	if (flags & F_FARPTR) {
+		/* Offset and selector, skipped: nothing of ours uses them. */
+		unsigned int n = (insn->opsize == 2 ? 2 : 4) + 2;
+
+		if (i + n > len)
+			return -HW_E_TRUNCATED;
+		i += n;
+	}
 	if (flags & F_IMM8)
 		imm_bytes = 1;
 	else if (flags & F_IMMZ)
@@ -1088,6 +1116,35 @@ static int cmpxchg16b(struct hw_emul *e, const u64 *m, u64 *rflags)
 		e->gprs[HW_RDX] = m[1];
 	}
 	return r;
+}
+
+unsigned int hw_mem_access_size(const struct hw_insn *insn)
+{
+	if (!insn->has_mem)
+		return 0;
+	switch (insn->op) {
+	case HW_OP_MOVZX:
+	case HW_OP_MOVSX:
+		return insn->src_size;
+	case HW_OP_CMPXCHG8B:
+		return insn->opsize == 16 ? 16 : 8;
+	case HW_OP_BITOP:
+		return insn->has_imm ? insn->opsize : 0;
+	case HW_OP_STOS:
+	case HW_OP_MOVS:
+	case HW_OP_LODS:
+	case HW_OP_INS:
+	case HW_OP_OUTS:
+	case HW_OP_CMPS:
+	case HW_OP_SCAS:
+	case HW_OP_PLAIN:
+	case HW_OP_UNKNOWN:
+	case HW_OP_IN:
+	case HW_OP_OUT:
+		return 0;
+	default:
+		return insn->opsize;
+	}
 }
 
 int hw_emulate(struct hw_emul *e)

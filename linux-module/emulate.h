@@ -209,6 +209,13 @@ u64 hw_unary(enum hw_unary op, unsigned int size, u64 val, u64 *rflags);
 s64 hw_bitop_displacement(u64 offset, unsigned int size);
 
 /*
+ * The size of the one access an instruction makes to its memory operand
+ * (at the effective address), or 0 when there is no such single access:
+ * string instructions, BT and kin with a register bit offset.
+ */
+unsigned int hw_mem_access_size(const struct hw_insn *insn);
+
+/*
  * Group 2: val shifted or rotated by count (masked as the CPU masks it).
  * Flags the architecture leaves undefined get what AMD and Intel CPUs
  * agree on where they agree; HW_SHIFT_UNDEFINED() says which they are.

@@ -222,7 +222,11 @@ struct hwvirt_vm {
 	atomic_t nr_vcpus;
 	struct hwvirt_vcpu *vcpus[HWVIRT_MAX_VCPUS];
 
-	/* Guest TSC = host TSC + tsc_offset (per VM, so vCPUs agree). */
+	/*
+	 * Guest TSC = host TSC + tsc_offset + the vCPU's tsc_delta: per VM,
+	 * so that vCPUs agree, unless the guest moves one vCPU's TSC itself
+	 * (WRMSR to TSC or TSC_ADJUST).  Set by userspace's TSC writes.
+	 */
 	s64 tsc_offset;
 
 	/*
@@ -331,6 +335,13 @@ struct hwvirt_vcpu {
 	u64 xcr0;
 	u64 apic_base;
 	u64 tsc_aux;
+	/*
+	 * What the guest's own TSC and TSC_ADJUST writes moved this vCPU's
+	 * TSC by (0 after userspace writes the TSC), and IA32_TSC_ADJUST.
+	 */
+	s64 tsc_delta;
+	s64 tsc_adjust;
+	bool has_rdtscp;		/* CPUID offers RDTSCP (SET_CPUID) */
 	struct fpu_guest fpu;
 
 	/* The guest's CPUID, set by userspace (HWVIRT_SET_CPUID). */

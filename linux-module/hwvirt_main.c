@@ -75,6 +75,7 @@ static void hwvirt_cpu_disable(void *unused)
 {
 	if (!__this_cpu_read(hwvirt_cpu_on))
 		return;
+	hwvirt_uret_cpu_down();
 	hwvirt_backend->cpu_disable();
 	__this_cpu_write(hwvirt_cpu_on, false);
 }

@@ -40,7 +40,7 @@ static u64 apic_now(void)
 
 static u64 guest_tsc(struct hwvirt_vcpu *vcpu)
 {
-	return rdtsc() + vcpu->vm->tsc_offset;
+	return rdtsc() + hwvirt_tsc_offset(vcpu);
 }
 
 /* ------------------------------------------------------------------------

@@ -104,7 +104,8 @@ void hwvirt_shadow_reset(struct hwvirt_vcpu *vcpu);
 
 /*
  * The guest loaded CR3 (its new value is the backend's already); flush
- * is false with PCID's no-flush bit.
+ * is false with PCID's no-flush bit.  Nothing with TDP (a CR3 load the
+ * module makes itself: a task switch).
  */
 void hwvirt_shadow_new_cr3(struct hwvirt_vcpu *vcpu, bool flush);
 

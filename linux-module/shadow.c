@@ -1081,6 +1081,8 @@ void hwvirt_shadow_new_cr3(struct hwvirt_vcpu *vcpu, bool flush)
 	struct hwvirt_vcpu_mmu *mmu = &vcpu->mmu;
 	struct hwvirt_vm *vm = vcpu->vm;
 
+	if (vm->mmu_mode != HWVIRT_MMU_SHADOW)
+		return;
 	vcpu->stat[HWVIRT_STAT_CR3_LOADS]++;
 	spin_lock(&vm->mmu_lock);
 	/* PCID's no-flush bit: the guest keeps what its TLB may hold. */

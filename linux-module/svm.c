@@ -293,6 +293,8 @@ static struct vmcb_seg *svm_seg(struct vmcb *vmcb, int seg)
 	case HW_SS: return &vmcb->save.ss;
 	case HW_DS: return &vmcb->save.ds;
 	case HW_FS: return &vmcb->save.fs;
+	case HW_SEG_TR: return &vmcb->save.tr;
+	case HW_SEG_LDTR: return &vmcb->save.ldtr;
 	default: return &vmcb->save.gs;
 	}
 }
@@ -1005,6 +1007,17 @@ static int svm_enter(struct svm_vcpu *svm)
 	sd = per_cpu_ptr(&svm_cpus, cpu);
 	svm_pick_asid(svm, sd, cpu);
 
+	/*
+	 * RDTSCP and RDPID run natively and read the guest's TSC_AUX; RDTSCP
+	 * exits (to raise #UD) while the guest's CPUID does not offer it.
+	 */
+	if (hwvirt_host_has_tsc_aux)
+		hwvirt_uret_load(HWVIRT_URET_TSC_AUX, vcpu->tsc_aux);
+	if (vcpu->has_rdtscp)
+		vmcb->control.intercept4 &= ~SVM_INTERCEPT_RDTSCP;
+	else
+		vmcb->control.intercept4 |= SVM_INTERCEPT_RDTSCP;
+
 	vmcb->save.rax = vcpu->regs[HW_RAX];
 	vmcb->save.rsp = vcpu->regs[HW_RSP];
 	vmcb->save.rip = vcpu->rip;
@@ -1013,7 +1026,7 @@ static int svm_enter(struct svm_vcpu *svm)
 		vmcb->save.rflags |= HV_RFLAGS_TF | HV_RFLAGS_RF;
 	vmcb->save.cr2 = vcpu->cr2;
 	vmcb->control.int_state = vcpu->interrupt_shadow ? SVM_INTERRUPT_SHADOW : 0;
-	vmcb->control.tsc_offset = vcpu->vm->tsc_offset;
+	vmcb->control.tsc_offset = hwvirt_tsc_offset(vcpu);
 	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~SVM_V_TPR_MASK) |
 				vcpu->cr8;
 	svm_update_cpl(vmcb, vcpu->rflags);
@@ -1099,6 +1112,75 @@ static int svm_skip_or_fail(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 	if (svm_skip(vcpu))
 		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
 					     vmcb->control.exit_code, 0, 0, 0);
+	return HWVIRT_RESUME;
+}
+
+/*
+ * A task switch: JMP, CALL, IRET, or an event through a task gate (the
+ * event in EXITINTINFO, which svm_requeue_info() queued again: the
+ * switch delivers it, so it is taken back).  RIP is on the instruction
+ * that switched, or on the one the event came to.
+ */
+static int svm_handle_task_switch(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
+{
+	struct vmcb_control *c = &vmcb->control;
+	u32 info = c->exit_int_info, type = info & SVM_EVT_TYPE_MASK;
+	u8 vector = info & SVM_EVT_VECTOR_MASK;
+	enum hwvirt_task_reason reason;
+	bool has_error = false, skip;
+	u64 rip = vcpu->rip, next_rip;
+	int int_vector = -1;
+	u32 error = 0;
+
+	if (c->exit_info_2 & SVM_EXITINFO2_TS_IRET)
+		reason = HWVIRT_TASK_IRET;
+	else if (c->exit_info_2 & SVM_EXITINFO2_TS_JMP)
+		reason = HWVIRT_TASK_JMP;
+	else if (info & SVM_EVT_VALID)
+		reason = HWVIRT_TASK_GATE;
+	else
+		reason = HWVIRT_TASK_CALL;
+
+	skip = reason != HWVIRT_TASK_GATE;
+	if (reason == HWVIRT_TASK_GATE) {
+		switch (type) {
+		case SVM_EVT_TYPE_NMI:
+			vcpu->nmi_pending = false;
+			vcpu->nmi_masked = true;
+			break;
+		case SVM_EVT_TYPE_EXCEPTION:
+			/* INT3 and INTO: traps, RIP still on the instruction. */
+			if (vector == HV_VEC_BP || vector == HV_VEC_OF) {
+				skip = true;
+				break;
+			}
+			vcpu->exception.pending = false;
+			if (c->exit_info_2 & SVM_EXITINFO2_TS_HAS_ERROR) {
+				has_error = true;
+				error = (u32)c->exit_info_2;
+			}
+			break;
+		case SVM_EVT_TYPE_INTR:
+			vcpu->irq.pending = false;
+			break;
+		case SVM_EVT_TYPE_SOFT:
+			int_vector = vector;
+			skip = true;
+			break;
+		}
+	}
+	/* The old TSS saves the next RIP; a fault before the switch, this. */
+	if (skip && svm_skip(vcpu))
+		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
+					     c->exit_code, c->exit_info_1,
+					     c->exit_info_2, 0);
+	next_rip = vcpu->rip;
+	vcpu->rip = rip;
+	if (hwvirt_task_switch(vcpu, c->exit_info_1, reason, int_vector,
+			       has_error, error, next_rip))
+		return hwvirt_internal_error(vcpu, HWVIRT_INTERNAL_EMULATION,
+					     c->exit_code, c->exit_info_1,
+					     c->exit_info_2, 0);
 	return HWVIRT_RESUME;
 }
 
@@ -1493,6 +1575,8 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 		return svm_handle_cr8_write(vcpu, vmcb);
 	case 0x20 ... 0x3f:
 		return svm_handle_dr(vcpu, vmcb);
+	case SVM_EXIT_TASK_SWITCH:
+		return svm_handle_task_switch(vcpu, vmcb);
 	case SVM_EXIT_INVALID:
 		vcpu->run->exit_reason = HWVIRT_EXIT_FAIL_ENTRY;
 		vcpu->run->fail_entry.hardware_reason = code;

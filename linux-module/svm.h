@@ -88,6 +88,10 @@
 /* CR/DR access exit_info_1 with decode assists */
 #define SVM_EXITINFO1_CR_MOV		BIT_ULL(63)	/* MOV, not LMSW/CLTS */
 #define SVM_EXITINFO1_CR_GPR_MASK	0xf
+/* TASK_SWITCH: EXITINFO1 is the new TSS's selector; EXITINFO2 says why. */
+#define SVM_EXITINFO2_TS_IRET		BIT_ULL(36)
+#define SVM_EXITINFO2_TS_JMP		BIT_ULL(38)
+#define SVM_EXITINFO2_TS_HAS_ERROR	BIT_ULL(44)
 
 /* int_ctl */
 #define SVM_V_TPR_MASK			0xff

@@ -321,6 +321,7 @@ static int vcpu_set_cpuid(struct hwvirt_vcpu *vcpu, void __user *argp)
 	kfree(vcpu->cpuid);
 	vcpu->cpuid = e;
 	vcpu->cpuid_nent = hdr.nent;
+	hwvirt_cpuid_changed(vcpu);
 	return 0;
 }
 

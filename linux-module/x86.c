@@ -30,6 +30,8 @@ u64 hwvirt_supported_xcr0;
 u64 hwvirt_supported_cr4;
 unsigned int hwvirt_gpa_bits;
 bool hwvirt_cpu_has_la57;
+/* Has the CPU the TSC_AUX MSR (RDTSCP or RDPID)? */
+bool hwvirt_host_has_tsc_aux;
 
 /* XCR0 features a guest may enable: x87, SSE, AVX, AVX-512. */
 #define HWVIRT_XCR0_ALLOWED	0xe7ULL
@@ -57,6 +59,8 @@ int hwvirt_x86_setup(void)
 	 */
 	hwvirt_cpu_has_la57 = cpuid_eax(0) >= 7 &&
 			      (cpuid_ecx(7) & CPUID_7_ECX_LA57);
+	hwvirt_host_has_tsc_aux = (cpuid_edx(0x80000001) & BIT(27)) ||
+				  (cpuid_eax(0) >= 7 && (cpuid_ecx(7) & BIT(22)));
 
 	/* CR4: what the supported CPUID offers. */
 	e = kcalloc(HWVIRT_MAX_CPUID_ENTRIES, sizeof(*e), GFP_KERNEL);
@@ -103,28 +107,28 @@ static const struct cpuid_mask cpuid_masks[] = {
 	    B(14) | B(15) | B(18) | B(21) | B(24) | B(27) | B(31)),
 	  ~(B(18) | B(21) | B(22) | B(29) | B(30) | B(31)) },
 	/*
-	 * Leaf 7.0.  EBX: no SGX, TSC_ADJUST, HLE, RTM, PQM, PQE, MPX, Intel
-	 * PT.  ECX: no PKU, OSPKE, WAITPKG, RDPID, SGX-LC; UMIP (the CPU
-	 * applies the guest's CR4.UMIP in guest mode) and LA57 (5-level guest
-	 * paging) as the CPU has them.  EDX: none (speculation controls are
-	 * not virtualized) but FSRM.
+	 * Leaf 7.0.  EBX: no SGX, HLE, RTM, PQM, PQE, MPX, Intel PT;
+	 * TSC_ADJUST whatever the CPU has (set below: the MSR is the
+	 * module's, per vCPU, hwvirt_tsc_offset()).  ECX: no PKU, OSPKE, WAITPKG, SGX-LC; UMIP (the CPU applies the
+	 * guest's CR4.UMIP in guest mode), LA57 (5-level guest paging) and
+	 * RDPID (the guest's TSC_AUX is in the CPU while it runs: uret.c) as
+	 * the CPU has them.  EDX: none (speculation controls are not
+	 * virtualized) but FSRM.
 	 */
 	{ 0x00000007, 0,
-	  ~(B(1) | B(2) | B(4) | B(11) | B(12) | B(14) | B(15) | B(25)),
-	  ~(B(3) | B(4) | B(5) | B(22) | B(30)),
+	  ~(B(2) | B(4) | B(11) | B(12) | B(14) | B(15) | B(25)),
+	  ~(B(3) | B(4) | B(5) | B(30)),
 	  B(4) },
 	/*
 	 * 0x80000001.  ECX: no SVM, OSVW, IBS, SKINIT, WDT, LWP, NODEID,
 	 * perf counters, MWAITX; CMP_LEGACY and TOPOEXT (topology, which
-	 * userspace describes in 0x8000001D/E) are set below.  EDX: no
-	 * RDTSCP: the module can emulate it (hwvirt_emulate_rdtscp()), but
-	 * Linux reads the TSC with it (rdtsc_ordered()), an exit each time,
-	 * until the guest's TSC_AUX is switched in and out of the CPU.
+	 * userspace describes in 0x8000001D/E) are set below.  EDX: RDTSCP
+	 * runs natively, with the guest's TSC_AUX in the CPU (uret.c).
 	 */
 	{ 0x80000001, ~0U, ~0U,
 	  ~(B(2) | B(9) | B(10) | B(12) | B(13) | B(15) | B(19) |
 	    B(23) | B(24) | B(28) | B(29)),
-	  ~B(27) },
+	  ~0U },
 	/* 0x80000007: invariant TSC only. */
 	{ 0x80000007, 0, 0, 0, B(8) },
 	/* 0x80000008: address sizes; no speculation-control bits. */
@@ -174,6 +178,8 @@ static void add_cpuid(struct hwvirt_cpuid_entry *e, int *n, int max,
 	case 0x00000007:
 		if (index != 0)
 			eax = ebx = ecx = edx = 0;
+		else
+			ebx |= 1U << 1;	/* TSC_ADJUST: the module's, per vCPU */
 		break;
 	case 0x0000000d:
 		if (index == 0) {
@@ -494,13 +500,18 @@ int hwvirt_set_cr3(struct hwvirt_vcpu *vcpu, u64 cr3)
 		if (cr3 >> guest_maxphyaddr(vcpu))
 			return -EINVAL;
 	} else {
+		/* PAE: the shadow MMU loads the PDPTEs (NPT reads them on use). */
 		cr3 = (u32)cr3;
 		if ((b->get_cr(vcpu, 0) & HV_CR0_PG) && (cr4 & HV_CR4_PAE) &&
+		    vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW &&
 		    load_pdptes(vcpu, cr3))
 			return -EINVAL;
 	}
 	b->set_cr3(vcpu, cr3);
 	hwvirt_shadow_new_cr3(vcpu, flush);
+	/* With TDP the CPU's TLB holds the guest's translations: as a MOV. */
+	if (vcpu->vm->mmu_mode != HWVIRT_MMU_SHADOW && flush)
+		b->flush_tlb(vcpu);
 	return 0;
 }
 
@@ -522,6 +533,7 @@ void hwvirt_paging_changed(struct hwvirt_vcpu *vcpu)
  */
 
 #define MSR_TSC			0x00000010
+#define MSR_TSC_ADJUST		0x0000003b
 #define MSR_APIC_BASE		0x0000001b
 #define MSR_PLATFORM_ID		0x00000017
 #define MSR_BIOS_SIGN_ID	0x0000008b
@@ -614,11 +626,15 @@ static bool guest_has_tsc_aux(struct hwvirt_vcpu *vcpu)
 	       guest_cpuid_has(vcpu, 0x7, 2, 22);
 }
 
+void hwvirt_cpuid_changed(struct hwvirt_vcpu *vcpu)
+{
+	vcpu->has_rdtscp = guest_cpuid_has(vcpu, 0x80000001, 3, 27);
+}
+
 /*
- * RDTSCP, intercepted: the guest's TSC and its TSC_AUX (the CPU's
- * TSC_AUX register keeps the host's).  -EINVAL (#UD) when the guest's
- * CPUID has no RDTSCP (the supported CPUID does not offer it, but
- * userspace may set it).
+ * RDTSCP, intercepted (backends intercept it while the guest's CPUID
+ * lacks it): the guest's TSC and its TSC_AUX, or -EINVAL (#UD) when the
+ * guest's CPUID has no RDTSCP.
  */
 int hwvirt_emulate_rdtscp(struct hwvirt_vcpu *vcpu)
 {
@@ -626,7 +642,7 @@ int hwvirt_emulate_rdtscp(struct hwvirt_vcpu *vcpu)
 
 	if (!guest_cpuid_has(vcpu, 0x80000001, 3, 27))
 		return -EINVAL;
-	tsc = rdtsc() + vcpu->vm->tsc_offset;
+	tsc = rdtsc() + hwvirt_tsc_offset(vcpu);
 	vcpu->regs[HW_RAX] = (u32)tsc;
 	vcpu->regs[HW_RDX] = tsc >> 32;
 	vcpu->regs[HW_RCX] = (u32)vcpu->tsc_aux;
@@ -678,7 +694,12 @@ int hwvirt_get_msr_from(struct hwvirt_vcpu *vcpu, u32 index, u64 *data,
 		return r ? -ENOENT : 0;
 	switch (index) {
 	case MSR_TSC:
-		*data = rdtsc() + vcpu->vm->tsc_offset;
+		*data = rdtsc() + hwvirt_tsc_offset(vcpu);
+		return 0;
+	case MSR_TSC_ADJUST:
+		if (from_guest && !guest_cpuid_has(vcpu, 7, 1, 1))
+			return -ENOENT;
+		*data = vcpu->tsc_adjust;
 		return 0;
 	case MSR_APIC_BASE:
 		*data = hwvirt_get_apic_base(vcpu);
@@ -732,7 +753,28 @@ int hwvirt_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 		return r ? -ENOENT : 0;
 	switch (index) {
 	case MSR_TSC:
-		vcpu->vm->tsc_offset = data - rdtsc();
+		/*
+		 * The guest moves its own vCPU's TSC, and TSC_ADJUST by as
+		 * much (SDM 17.17.3); userspace (reset, a restore) the VM's.
+		 */
+		if (from_guest) {
+			s64 d = data - (rdtsc() + hwvirt_tsc_offset(vcpu));
+
+			vcpu->tsc_delta += d;
+			vcpu->tsc_adjust += d;
+		} else {
+			vcpu->vm->tsc_offset = data - rdtsc();
+			vcpu->tsc_delta = 0;
+		}
+		return 0;
+	case MSR_TSC_ADJUST:
+		/* Userspace sets the register; the guest moves the TSC too. */
+		if (from_guest) {
+			if (!guest_cpuid_has(vcpu, 7, 1, 1))
+				return -ENOENT;
+			vcpu->tsc_delta += (s64)data - vcpu->tsc_adjust;
+		}
+		vcpu->tsc_adjust = data;
 		return 0;
 	case MSR_APIC_BASE:
 		return hwvirt_set_apic_base(vcpu, data, from_guest) ? -ENOENT : 0;
@@ -1543,8 +1585,15 @@ static int emul_translate(struct hw_emul *e, int seg, u64 off, bool write,
 	u64 lin = linear_address(vcpu, seg, off, e->insn->mode);
 	u32 access = hwvirt_access_for(vcpu, write ? HV_PF_WRITE : 0);
 	u32 err;
-	int r = hwvirt_gva_to_gpa(vcpu, lin, access, gpa, &err);
+	int r;
 
+	/* 64-bit mode: a non-canonical address is #GP(0), #SS(0) for SS. */
+	if (e->insn->mode == HW_MODE_64 && !hwvirt_is_canonical(lin)) {
+		hwvirt_queue_exception(vcpu, seg == HW_SS ? HV_VEC_SS : HV_VEC_GP,
+				       true, 0);
+		return 1;
+	}
+	r = hwvirt_gva_to_gpa(vcpu, lin, access, gpa, &err);
 	if (r > 0)
 		hwvirt_queue_pf(vcpu, lin, err);
 	return r;
@@ -1788,10 +1837,73 @@ static int emulate_decoded(struct hwvirt_vcpu *vcpu, u64 gpa)
 	return r ? HWVIRT_USER : HWVIRT_RESUME;
 }
 
+/* The linear address of a decoded instruction's size-byte memory operand. */
+static u64 mem_operand_linear(struct hwvirt_vcpu *vcpu,
+			      const struct hw_insn *insn, unsigned int size)
+{
+	u64 off = hw_effective_address(insn, vcpu->regs, vcpu->rip + insn->len);
+
+	if (insn->op == HW_OP_BITOP && !insn->has_imm)
+		off += hw_bitop_displacement(reg_operand_of(vcpu, insn, size),
+					     size);
+	/* POP computes its address with rSP already incremented. */
+	if (insn->op == HW_OP_POP && insn->base == HW_RSP)
+		off += size;
+	return linear_address(vcpu, insn->mem_seg,
+			      off & hw_addr_mask(insn->addrsize), insn->mode);
+}
+
+/*
+ * An access that crosses into the next page.  The exit came for one of
+ * the two pages (the faulting gpa may be the second's); both must be
+ * mapped, or the instruction takes the #PF (CR2 the address that does
+ * not translate) and does nothing.  0 with *gpa the operand's first
+ * byte; 1 with the #PF queued; -EOPNOTSUPP when the two pages are not
+ * contiguous guest-physical memory (the emulator's accesses are).
+ */
+static int page_cross(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn,
+		      u64 *gpa)
+{
+	unsigned int size = hw_mem_access_size(insn);
+	u64 lin, lin2, gpa1, gpa2;
+	u32 access, err;
+	int r;
+
+	if (!size)
+		return 0;
+	lin = mem_operand_linear(vcpu, insn, size);
+	if (offset_in_page(lin) + size <= PAGE_SIZE)
+		return 0;
+	lin2 = (lin & PAGE_MASK) + PAGE_SIZE;
+	if (insn->mode != HW_MODE_64)
+		lin2 = (u32)lin2;
+	access = hwvirt_access_for(vcpu, insn->mem_is_dst ? HV_PF_WRITE : 0);
+	r = hwvirt_gva_to_gpa(vcpu, lin, access, &gpa1, &err);
+	if (!r) {
+		lin = lin2;
+		r = hwvirt_gva_to_gpa(vcpu, lin2, access, &gpa2, &err);
+	}
+	if (r < 0)
+		return r;
+	if (r) {
+		hwvirt_queue_pf(vcpu, lin, err);
+		return 1;
+	}
+	if (gpa2 != (gpa1 & PAGE_MASK) + PAGE_SIZE)
+		return -EOPNOTSUPP;
+	*gpa = gpa1;
+	return 0;
+}
+
 int hwvirt_emulate_access(struct hwvirt_vcpu *vcpu, u64 gpa)
 {
+	int r;
+
 	if (hwvirt_decode_at_rip(vcpu, &vcpu->completion_insn))
 		return -EOPNOTSUPP;
+	r = page_cross(vcpu, &vcpu->completion_insn, &gpa);
+	if (r)
+		return r < 0 ? r : HWVIRT_RESUME;
 	return emulate_decoded(vcpu, gpa);
 }
 
@@ -1814,18 +1926,7 @@ int hwvirt_emulate_write_fault(struct hwvirt_vcpu *vcpu, u64 gva, u64 gpa)
 	default:
 		if (!insn->has_mem)
 			return -EOPNOTSUPP;
-		off = hw_effective_address(insn, vcpu->regs,
-					   vcpu->rip + insn->len);
-		if (insn->op == HW_OP_BITOP && !insn->has_imm)
-			off += hw_bitop_displacement(reg_operand_of(vcpu, insn,
-								    size),
-						     size);
-		/* POP computes its address with rSP already incremented. */
-		if (insn->op == HW_OP_POP && insn->base == HW_RSP)
-			off += size;
-		lin = linear_address(vcpu, insn->mem_seg,
-				     off & hw_addr_mask(insn->addrsize),
-				     insn->mode);
+		lin = mem_operand_linear(vcpu, insn, size);
 		break;
 	}
 	if ((lin >> PAGE_SHIFT) != (gva >> PAGE_SHIFT) ||

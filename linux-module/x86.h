@@ -83,6 +83,9 @@
 #define HV_VEC_OF		4
 #define HV_VEC_UD		6
 #define HV_VEC_DF		8
+#define HV_VEC_TS		10
+#define HV_VEC_NP		11
+#define HV_VEC_SS		12
 #define HV_VEC_GP		13
 #define HV_VEC_PF		14
 
@@ -121,6 +124,28 @@ u32 hwvirt_cpu_signature(struct hwvirt_vcpu *vcpu);
 void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu);
 int hwvirt_emulate_rdpmc(struct hwvirt_vcpu *vcpu);
 int hwvirt_emulate_rdtscp(struct hwvirt_vcpu *vcpu);
+/* Guest TSC - host TSC for the vCPU. */
+static inline s64 hwvirt_tsc_offset(struct hwvirt_vcpu *vcpu)
+{
+	return vcpu->vm->tsc_offset + vcpu->tsc_delta;
+}
+
+/* HWVIRT_SET_CPUID: the vCPU's flags for what its CPUID offers. */
+void hwvirt_cpuid_changed(struct hwvirt_vcpu *vcpu);
+
+/*
+ * User-return MSRs (uret.c): the guest's value goes in before entry, with
+ * interrupts disabled, and the host's comes back before this CPU returns
+ * to userspace.  hwvirt_uret_cpu_down() puts the host's back now (the CPU
+ * leaves virtualization, the module goes away).
+ */
+enum {
+	HWVIRT_URET_TSC_AUX,	/* RDTSCP, RDPID */
+	HWVIRT_NR_URET
+};
+extern bool hwvirt_host_has_tsc_aux;
+void hwvirt_uret_load(int slot, u64 value);
+void hwvirt_uret_cpu_down(void);
 void hwvirt_insn_completed(struct hwvirt_vcpu *vcpu);
 
 /*
@@ -177,6 +202,35 @@ u32 hwvirt_access_for(struct hwvirt_vcpu *vcpu, u32 access);
  */
 int hwvirt_gva_to_gpa(struct hwvirt_vcpu *vcpu, u64 gva, u32 access,
 		      u64 *gpa, u32 *pf_error);
+
+/*
+ * Segment registers the backends' get_segment/set_segment take beyond
+ * the six of emulate.h (HW_ES..HW_GS).
+ */
+#define HW_SEG_TR		HW_NR_SEGS
+#define HW_SEG_LDTR		(HW_NR_SEGS + 1)
+
+/* Why a task switch exit came (task.c). */
+enum hwvirt_task_reason {
+	HWVIRT_TASK_CALL,	/* far CALL to a TSS or task gate */
+	HWVIRT_TASK_IRET,	/* IRET with EFLAGS.NT: back to the link */
+	HWVIRT_TASK_JMP,	/* far JMP to a TSS or task gate */
+	HWVIRT_TASK_GATE,	/* an interrupt or exception's task gate */
+};
+
+/*
+ * Switch to the task of TSS selector sel (a task gate already resolved).
+ * RIP is on the instruction that switched (JMP, CALL, IRET, INT n) or on
+ * the one an exception or interrupt came to; next_rip is what the old
+ * TSS saves: past the instruction, or RIP for an event.  int_vector is
+ * INT n's vector (gate DPL checked), -1 otherwise; an exception's error
+ * code is pushed on the new task's stack.  Faults are queued for the
+ * guest.  0, or -EFAULT (the TSS or a table is not RAM), -EINVAL (not
+ * in legacy protected mode): the caller reports an internal error.
+ */
+int hwvirt_task_switch(struct hwvirt_vcpu *vcpu, u16 sel,
+		       enum hwvirt_task_reason reason, int int_vector,
+		       bool has_error, u32 error_code, u64 next_rip);
 
 /* Events. */
 void hwvirt_queue_exception(struct hwvirt_vcpu *vcpu, u8 vector,

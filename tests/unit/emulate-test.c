@@ -60,6 +60,13 @@ static const struct dcase dcases[] = {
 	{ "hlt", HW_MODE_16, "f4", 1, HW_OP_PLAIN, 2, 2, NONE, NONE, 0, 0, 0, 0, 0 },
 	{ "xsetbv", HW_MODE_64, "0f01d1", 3, HW_OP_PLAIN, 4, 8, NONE, NONE, 0, 0, 0, 0, 0 },
 	{ "wrmsr", HW_MODE_32, "0f30", 2, HW_OP_PLAIN, 4, 4, NONE, NONE, 0, 0, 0, 0, 0 },
+	/* What switches tasks: task.c needs their lengths. */
+	{ "ljmp 0x80:0 (32)", HW_MODE_32, "ea0000000080 00", 7, HW_OP_PLAIN, 4, 4, NONE, NONE, 0, 0, 0, 0, 0 },
+	{ "lcall 0x80:0 o16 (32)", HW_MODE_32, "669a00008000", 6, HW_OP_PLAIN, 2, 4, NONE, NONE, 0, 0, 0, 0, 0 },
+	{ "ljmp 0x80:0 (16)", HW_MODE_16, "ea00008000", 5, HW_OP_PLAIN, 2, 2, NONE, NONE, 0, 0, 0, 0, 0 },
+	{ "int 0x90 (32)", HW_MODE_32, "cd90", 2, HW_OP_PLAIN, 4, 4, NONE, NONE, 0, 0, 0, 0, 0 },
+	{ "into (32)", HW_MODE_32, "ce", 1, HW_OP_PLAIN, 4, 4, NONE, NONE, 0, 0, 0, 0, 0 },
+	{ "int3 (64)", HW_MODE_64, "cc", 1, HW_OP_PLAIN, 4, 8, NONE, NONE, 0, 0, 0, 0, 0 },
 	{ "mov rax,cr3", HW_MODE_64, "0f20d8", 3, HW_OP_PLAIN, 4, 8, NONE, NONE, 0, 0, 3, 0, 0 },
 	{ "out dx,al", HW_MODE_16, "ee", 1, HW_OP_OUT, 1, 2, NONE, NONE, 0, 0, 0, 0, 0 },
 	{ "in eax,0x71", HW_MODE_32, "e571", 2, HW_OP_IN, 4, 4, NONE, NONE, 0, 0, 0, 0, 0x71 },
@@ -113,6 +120,8 @@ static const struct {
 	{ "8f /1 (no POP)", HW_MODE_64, "8f08", HW_E_UNSUPPORTED },
 	{ "movq mm1,[rax] (MMX)", HW_MODE_64, "0f6f08", HW_E_UNSUPPORTED },
 	{ "lock movdqu", HW_MODE_64, "f0f30f6f08", HW_E_INVALID },
+	{ "ljmp ptr (64: no such form)", HW_MODE_64, "ea0000000080 00", HW_E_UNSUPPORTED },
+	{ "into (64)", HW_MODE_64, "ce", HW_E_UNSUPPORTED },
 };
 
 static int hexbytes(const char *s, unsigned char *out)

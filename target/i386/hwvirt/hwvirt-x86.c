@@ -211,6 +211,7 @@ static uint64_t *msr_slot(CPUX86State *env, uint32_t index, uint64_t *tmp)
     case MSR_IA32_MISC_ENABLE: return &env->msr_ia32_misc_enable;
     case MSR_MTRRdefType: return &env->mtrr_deftype;
     case MSR_IA32_TSC: return &env->tsc;
+    case MSR_TSC_ADJUST: return &env->tsc_adjust;
     case MSR_MTRRfix64K_00000: return &env->mtrr_fixed[0];
     case MSR_MTRRfix16K_80000: return &env->mtrr_fixed[1];
     case MSR_MTRRfix16K_A0000: return &env->mtrr_fixed[2];
@@ -296,7 +297,7 @@ static uint64_t msr_from_env(CPUX86State *env, uint32_t index)
 
 #define HWVIRT_MSR_ROOM (ARRAY_SIZE(hwvirt_msr_list) + \
                          ARRAY_SIZE(hwvirt_k7_perfctr_msrs) + \
-                         2 * MSR_MTRRcap_VCNT + 1)
+                         2 * MSR_MTRRcap_VCNT + 2)
 
 typedef struct MsrBuf {
     struct hwvirt_msrs hdr;
@@ -318,6 +319,10 @@ static void msr_buf_fill(MsrBuf *b, CPUX86State *env, bool with_tsc)
     }
     for (i = 0; i < 2 * MSR_MTRRcap_VCNT; i++) {
         b->e[n++].index = MSR_MTRRphysBase(0) + i;
+    }
+    /* hwvirt 0.8.0 offers TSC_ADJUST; before the TSC (reset: both 0). */
+    if (env->features[FEAT_7_0_EBX] & CPUID_7_0_EBX_TSC_ADJUST) {
+        b->e[n++].index = MSR_TSC_ADJUST;
     }
     if (with_tsc) {
         b->e[n++].index = MSR_IA32_TSC;

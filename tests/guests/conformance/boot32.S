@@ -1,7 +1,7 @@
 /*
- * Conformance test kernels: the 32-bit one (modes.c).  Multiboot entry,
- * GDT, IDT and TSS, the interrupt stubs, ring 3 and virtual-8086 entry,
- * and the real-mode code.
+ * Conformance test kernels: the 32-bit ones (TESTS32 in the Makefile).
+ * Multiboot entry, GDT, IDT and TSS, the interrupt stubs, ring 3 and
+ * virtual-8086 entry, the real-mode code, and BIOS calls from real mode.
  *
  * QEMU's multiboot loader enters _start in 32-bit protected mode with
  * paging off; we stay there, load our GDT, an IDT whose every vector
@@ -411,6 +411,133 @@ v86_out:
 	.code32
 rm_blob_end:
 
+/*
+ * void cf_bios_int(u32 vec, struct bios_regs *r) (bios.c): INT vec in
+ * real mode through the BIOS's own IVT (IDTR base 0, limit 0x3ff, where
+ * SeaBIOS left its vectors), with EAX-EBP, DS, ES and EFLAGS from *r (IF
+ * too: whether interrupts reach the BIOS's handlers in real mode), and
+ * *r as the handler left them.  Then r->spin counts down with the flags
+ * the INT returned: a window for interrupts in real mode.  bios_blob and
+ * *r go to RM_BASE (over cf_real_mode()'s code), the stack is
+ * RM_SEG:0xf000, FS and GS are 0; back through back_to_pm.
+ */
+#define B_EAX		0x00	/* struct bios_regs */
+#define B_EBX		0x04
+#define B_ECX		0x08
+#define B_EDX		0x0c
+#define B_ESI		0x10
+#define B_EDI		0x14
+#define B_EBP		0x18
+#define B_DS		0x1c
+#define B_ES		0x20
+#define B_EFLAGS	0x24
+#define B_SPIN		0x28
+#define B_SIZE		0x2c
+#define B_OFF(x)	((x) - bios_blob)
+
+	.globl	cf_bios_int
+cf_bios_int:
+	push	%esi
+	push	%edi
+	mov	$bios_blob, %esi
+	mov	$RM_BASE, %edi
+	mov	$(bios_blob_end - bios_blob), %ecx
+	rep movsb
+	mov	16(%esp), %esi
+	mov	$RM_BASE, %edi
+	mov	$B_SIZE, %ecx
+	rep movsb
+	mov	12(%esp), %eax
+	mov	%al, RM_BASE + B_OFF(bios_int_at) + 1
+	call	bios_trip
+	mov	$RM_BASE, %esi
+	mov	16(%esp), %edi
+	mov	$B_SIZE, %ecx
+	rep movsb
+	pop	%edi
+	pop	%esi
+	ret
+
+/* Returns from back_to_pm, which takes the stack back from saved_esp. */
+bios_trip:
+	push	%ebp
+	push	%ebx
+	push	%esi
+	push	%edi
+	mov	%esp, saved_esp
+	lidt	bios_idt_desc
+	ljmp	$CODE16, $B_OFF(bios_pm16)
+
+	.align	16
+bios_blob:
+	.fill	B_SIZE, 1, 0
+/*
+ * Our GDT again on the way back: a BIOS call may go to protected mode
+ * with a GDT of its own (SeaBIOS puts its caller's back; INT 15h AH=87h
+ * leaves the caller's table loaded).
+ */
+bios_gdt_desc:
+	.word	cf_gdt_end - cf_gdt - 1
+	.long	cf_gdt
+	.code16
+bios_pm16:
+	mov	$DATA16, %ax
+	mov	%ax, %ds
+	mov	%ax, %es
+	mov	%ax, %fs
+	mov	%ax, %gs
+	mov	%ax, %ss
+	mov	%cr0, %eax
+	and	$~1, %eax
+	mov	%eax, %cr0
+	ljmp	$RM_SEG, $B_OFF(bios_rm)
+
+bios_rm:
+	mov	$RM_SEG, %ax
+	mov	%ax, %ss
+	mov	$0xf000, %esp
+	xor	%ax, %ax
+	mov	%ax, %fs
+	mov	%ax, %gs
+	pushl	%ss:B_EFLAGS
+	mov	%ss:B_ES, %es
+	mov	%ss:B_DS, %ds
+	mov	%ss:B_EAX, %eax
+	mov	%ss:B_EBX, %ebx
+	mov	%ss:B_ECX, %ecx
+	mov	%ss:B_EDX, %edx
+	mov	%ss:B_ESI, %esi
+	mov	%ss:B_EDI, %edi
+	mov	%ss:B_EBP, %ebp
+	popfl
+bios_int_at:
+	int	$0			/* cf_bios_int() writes vec here */
+	pushfl
+	popl	%ss:B_EFLAGS
+	mov	%eax, %ss:B_EAX
+	mov	%ebx, %ss:B_EBX
+	mov	%ecx, %ss:B_ECX
+	mov	%edx, %ss:B_EDX
+	mov	%esi, %ss:B_ESI
+	mov	%edi, %ss:B_EDI
+	mov	%ebp, %ss:B_EBP
+	mov	%ds, %ss:B_DS
+	mov	%es, %ss:B_ES
+	mov	%ss:B_SPIN, %ecx
+	test	%ecx, %ecx
+	jz	2f
+1:	dec	%ecx
+	jnz	1b
+2:	cli
+	cld
+	lgdtl	%ss:B_OFF(bios_gdt_desc)
+	mov	%cr0, %eax
+	or	$1, %eax
+	mov	%eax, %cr0
+	ljmpl	$KCODE, $back_to_pm
+	.code32
+bios_blob_end:
+
 	.data
 	.align	16
 	.globl	cf_gdt
@@ -440,6 +567,9 @@ cf_idt_desc:
 rm_idt_desc:
 	.word	256 * 4 - 1
 	.long	RM_IVT
+bios_idt_desc:
+	.word	256 * 4 - 1
+	.long	0			/* the BIOS's IVT */
 saved_esp:
 	.long	0
 

@@ -327,6 +327,17 @@ CF_WRITE_CR_SAFE(8)
 extern u64 cf_apic_base;
 void cf_apic_init(void);
 
+/* boot.S: the multiboot information's physical address. */
+extern u32 cf_multiboot_info;
+/*
+ * Set (or clear) the U bit of the entries that map the first 2 MiB in
+ * boot.S's page tables (the current CR3's), for a trip to ring 3.
+ */
+void cf_user_pages(bool on);
+
+/* "key=N" on the command line (QEMU's -append): N, or -1 if not there. */
+long cf_cmdline_num(const char *key);
+
 static inline u32 apic_read(u32 reg)
 {
     return *(volatile u32 *)(cf_apic_base + reg);     /* volatile: MMIO */

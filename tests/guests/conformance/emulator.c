@@ -8,6 +8,12 @@
  * the hypervisor's emulator (or QEMU's, under TCG).  Each check compares
  * with the same instruction on ordinary RAM.
  *
+ * Then the faults an emulator must raise itself: MMIO accesses that cross
+ * into a page the guest has not mapped (the device's last page is mapped
+ * at a test address of our own, the next page not), string instructions
+ * that reach such a page after some iterations, and non-canonical
+ * addresses with MMIO on the other side.
+ *
  * This work is licensed under the terms of the GNU GPL, version 2 or later.
  */
 #include "cf.h"
@@ -27,6 +33,27 @@ typedef volatile u64 mmio64;        /* volatile: MMIO */
 #define M64(off)        (*(mmio64 *)(MMIO + (off)))
 
 static u8 ram[4096] __attribute__((aligned(64)));
+
+/*
+ * The test mapping: PML4 entry 128 (next to boot.S's identity map), 4 KiB
+ * pages: VA(0) the device's last page, VA(1) not present, VA(2) a page
+ * of RAM, VA(3) not present.
+ */
+#define PTE_P           BIT(0)
+#define PTE_W           BIT(1)
+#define PTE_PWT         BIT(3)
+#define PTE_PCD         BIT(4)
+#define PTE_ADDR        0x000ffffffffff000ULL
+#define PFEC_W          0x2
+#define BASE_PML4       128
+#define VA(i)           (0x0000400000000000ULL + (i) * 0x1000ULL)
+#define MMIO_LAST       0xf000          /* the device's last page */
+#define NONCANONICAL    0x8000000000000000ULL
+
+static u64 pdpt_t[512] __attribute__((aligned(4096)));
+static u64 pd_t[512] __attribute__((aligned(4096)));
+static u64 pt_t[512] __attribute__((aligned(4096)));
+static u8 ram_page[4096] __attribute__((aligned(4096)));
 
 static void test_mov(void)
 {
@@ -394,6 +421,171 @@ static void test_cmpxchg16b(void)
            (unsigned long long)M64(0x810), (unsigned long long)M64(0x818));
 }
 
+static bool map_init(void)
+{
+    u64 *pml4 = (u64 *)(read_cr3() & PTE_ADDR);
+
+    if (pml4[BASE_PML4]) {
+        report_skip("PML4 entry %d is in use: no cross-page tests", BASE_PML4);
+        return false;
+    }
+    pdpt_t[0] = (u64)pd_t | PTE_P | PTE_W;
+    pd_t[0] = (u64)pt_t | PTE_P | PTE_W;
+    pt_t[0] = ((u64)MMIO + MMIO_LAST) | PTE_P | PTE_W | PTE_PCD | PTE_PWT;
+    pt_t[2] = (u64)ram_page | PTE_P | PTE_W;
+    pml4[BASE_PML4] = (u64)pdpt_t | PTE_P | PTE_W;
+    write_cr3(read_cr3());
+    return true;
+}
+
+static void map_fini(void)
+{
+    u64 *pml4 = (u64 *)(read_cr3() & PTE_ADDR);
+
+    pml4[BASE_PML4] = 0;
+    write_cr3(read_cr3());
+}
+
+/* The MMIO page's last two bytes, as the device has them. */
+static u16 mmio_tail(void)
+{
+    return M8(MMIO_LAST + 0xffe) | M8(MMIO_LAST + 0xfff) << 8;
+}
+
+static void test_cross_page(void)
+{
+    u64 va = VA(0) + 0xffe, r = 0x5555555555555555ULL;
+
+    /* A dword, two bytes in the MMIO page and two in the next, unmapped. */
+    M8(MMIO_LAST + 0xffe) = 0xa5;
+    M8(MMIO_LAST + 0xfff) = 0x5a;
+    cf_vector = -1;
+    asm volatile("1: movl (%1), %k0\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : "+r"(r) : "r"(va) : "memory");
+    report(cf_vector == PF_VECTOR && cf_error == 0 && cf_cr2 == VA(1) &&
+           r == 0x5555555555555555ULL,
+           "MOV dword from MMIO across into a not-present page: #PF(0), CR2 "
+           "= the second page, register unchanged (%s, 0x%llx, 0x%llx)",
+           cf_vec_name(cf_vector), (unsigned long long)cf_error,
+           (unsigned long long)cf_cr2);
+
+    cf_vector = -1;
+    asm volatile("1: movl %k1, (%0)\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : : "r"(va), "r"(0x11223344) : "memory");
+    report(cf_vector == PF_VECTOR && cf_error == PFEC_W &&
+           cf_cr2 == VA(1) && mmio_tail() == 0x5aa5,
+           "MOV dword to MMIO across into a not-present page: #PF(W), CR2 = "
+           "the second page, nothing written to the device (%s, 0x%llx, "
+           "0x%llx, 0x%x)", cf_vec_name(cf_vector),
+           (unsigned long long)cf_error, (unsigned long long)cf_cr2,
+           mmio_tail());
+}
+
+/*
+ * REP string instructions that reach VA(1) or VA(3) after some
+ * iterations: every iteration before the faulting one is done, RCX, RSI
+ * and RDI describe the faulting one (CR2), as for a restart.
+ */
+static void test_rep_fault(void)
+{
+    u64 rcx, rsi, rdi;
+    unsigned int i;
+    bool same;
+
+    for (i = 0; i < 8; i++) {
+        ram[i] = 0xc0 + i;
+        M8(MMIO_LAST + 0xff8 + i) = 0;
+    }
+    /* RAM to MMIO: four bytes land in the device, then VA(1). */
+    rcx = 8;
+    rsi = (u64)ram;
+    rdi = VA(0) + 0xffc;
+    cf_vector = -1;
+    asm volatile("1: rep movsb\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : "+c"(rcx), "+S"(rsi), "+D"(rdi) : : "memory");
+    same = true;
+    for (i = 0; i < 4; i++) {
+        same &= M8(MMIO_LAST + 0xffc + i) == ram[i];
+    }
+    report(cf_vector == PF_VECTOR && cf_error == PFEC_W && cf_cr2 == VA(1) &&
+           rcx == 4 && rsi == (u64)ram + 4 && rdi == VA(1) && same,
+           "REP MOVSB RAM to MMIO into a not-present page: #PF(W) after 4 "
+           "bytes, RCX/RSI/RDI at the faulting byte (%s, rcx %llu, rdi "
+           "0x%llx, %s)", cf_vec_name(cf_vector), (unsigned long long)rcx,
+           (unsigned long long)rdi, same ? "written" : "not written");
+
+    /* MMIO to RAM: the destination runs from VA(2) into VA(3). */
+    for (i = 0; i < 8; i++) {
+        M8(MMIO_LAST + 0x100 + i) = 0xd0 + i;
+    }
+    memset(ram_page + 0xff0, 0, 16);
+    rcx = 8;
+    rsi = VA(0) + 0x100;
+    rdi = VA(2) + 0xffd;
+    cf_vector = -1;
+    asm volatile("1: rep movsb\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : "+c"(rcx), "+S"(rsi), "+D"(rdi) : : "memory");
+    same = ram_page[0xffd] == 0xd0 && ram_page[0xffe] == 0xd1 &&
+           ram_page[0xfff] == 0xd2;
+    report(cf_vector == PF_VECTOR && cf_error == PFEC_W && cf_cr2 == VA(3) &&
+           rcx == 5 && rsi == VA(0) + 0x103 && rdi == VA(3) && same,
+           "REP MOVSB MMIO to RAM into a not-present page: #PF(W) after 3 "
+           "bytes, RCX/RSI/RDI at the faulting byte (%s, rcx %llu, rdi "
+           "0x%llx, %s)", cf_vec_name(cf_vector), (unsigned long long)rcx,
+           (unsigned long long)rdi, same ? "written" : "not written");
+
+    /* STOSB from RAM into VA(3). */
+    memset(ram_page + 0xff0, 0, 16);
+    rcx = 16;
+    rdi = VA(2) + 0xffa;
+    cf_vector = -1;
+    asm volatile("1: rep stosb\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : "+c"(rcx), "+D"(rdi) : "a"(0x77) : "memory");
+    same = true;
+    for (i = 0xffa; i < 0x1000; i++) {
+        same &= ram_page[i] == 0x77;
+    }
+    report(cf_vector == PF_VECTOR && cf_error == PFEC_W && cf_cr2 == VA(3) &&
+           rcx == 10 && rdi == VA(3) && same,
+           "REP STOSB from RAM into a not-present page: #PF(W) after 6 bytes, "
+           "RCX/RDI at the faulting byte (%s, rcx %llu, rdi 0x%llx, %s)",
+           cf_vec_name(cf_vector), (unsigned long long)rcx,
+           (unsigned long long)rdi, same ? "written" : "not written");
+}
+
+static void test_noncanonical(void)
+{
+    u64 rcx = 4, rsi = (u64)(MMIO + 0x100), rdi = NONCANONICAL, r = 7;
+
+    /* MOVS reads MMIO, then cannot write: nothing moves. */
+    cf_vector = -1;
+    asm volatile("1: rep movsb\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : "+c"(rcx), "+S"(rsi), "+D"(rdi) : : "memory");
+    report(cf_vector == GP_VECTOR && cf_error == 0 && rcx == 4 &&
+           rsi == (u64)(MMIO + 0x100) && rdi == NONCANONICAL,
+           "REP MOVSB from MMIO with a non-canonical RDI: #GP(0), RCX, RSI, "
+           "RDI unchanged (%s, 0x%llx, rcx %llu)", cf_vec_name(cf_vector),
+           (unsigned long long)cf_error, (unsigned long long)rcx);
+
+    /* The MMIO address as base, a non-canonical sum with the index. */
+    cf_vector = -1;
+    asm volatile("1: movl (%1,%2), %k0\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : "+r"(r) : "r"(MMIO), "r"(NONCANONICAL) : "memory");
+    report(cf_vector == GP_VECTOR && cf_error == 0 && r == 7,
+           "MOV from MMIO base plus an index, non-canonical: #GP(0) (%s, "
+           "0x%llx)", cf_vec_name(cf_vector), (unsigned long long)cf_error);
+    cf_vector = -1;
+    M32(0xb00) = 0x600d600d;
+    asm volatile("1: movl %k2, (%0,%1)\n2:\n\t" CF_EXTABLE(1b, 2b)
+                 : : "r"(MMIO + 0xb00), "r"(NONCANONICAL), "r"(0xbad)
+                 : "memory");
+    report(cf_vector == GP_VECTOR && cf_error == 0 &&
+           M32(0xb00) == 0x600d600d,
+           "MOV to MMIO base plus an index, non-canonical: #GP(0), nothing "
+           "written (%s, 0x%llx, 0x%x)", cf_vec_name(cf_vector),
+           (unsigned long long)cf_error, M32(0xb00));
+}
+
 void cf_main(void)
 {
     test_mov();
@@ -403,6 +595,12 @@ void cf_main(void)
     test_atomic();
     test_stack();
     test_sse();
+    if (map_init()) {
+        test_cross_page();
+        test_rep_fault();
+        map_fini();
+    }
+    test_noncanonical();
     /* Last: what kvm_amd stops on (CMPXCHG16B). */
     test_shift();
     test_shift_all();

@@ -529,26 +529,6 @@ static u8 user_stack[8192] __attribute__((aligned(16)));
                      : "rax", "memory");                                 \
     } while (0)
 
-/* Set (or clear) the U bit of the entries mapping the first 2 MiB. */
-static void user_pages(bool on)
-{
-    u64 mask = 0x000ffffffffff000ULL;
-    u64 *pml4 = (u64 *)(read_cr3() & mask);
-    u64 *pdpt = (u64 *)(pml4[0] & mask);
-    u64 *pd = (u64 *)(pdpt[0] & mask);
-
-    if (on) {
-        pml4[0] |= 4;
-        pdpt[0] |= 4;
-        pd[0] |= 4;
-    } else {
-        pd[0] &= ~4ULL;
-        pdpt[0] &= ~4ULL;
-        pml4[0] &= ~4ULL;
-    }
-    write_cr3(read_cr3());
-}
-
 static void test_ring3(void)
 {
     u64 tss = (cf_gdt[6] >> 16 & 0xffffff) | (cf_gdt[6] >> 56) << 24 |
@@ -565,7 +545,7 @@ static void test_ring3(void)
     }
     memcpy(&old_rsp0, (void *)(tss + 4), 8);
     memcpy((void *)(tss + 4), &rsp0, 8);
-    user_pages(true);
+    cf_user_pages(true);
     oldr = cf_set_gate(RING0_VECTOR, CF_STUB(ev_stub_ring0),
                        CF_GATE_INTR_DPL3, 0);
     cf_set_gate(0x80, lib_stub(0x80), CF_GATE_INTR, 0);
@@ -601,7 +581,7 @@ static void test_ring3(void)
     *cf_idt_gate(RING0_VECTOR) = oldr;
     *cf_idt_gate(0x80) = old80;
     *cf_idt_gate(0x82) = old82;
-    user_pages(false);
+    cf_user_pages(false);
     memcpy((void *)(tss + 4), &old_rsp0, 8);
 }
 

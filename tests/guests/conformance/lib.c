@@ -465,6 +465,52 @@ void cf_apic_init(void)
 {
     cf_apic_base = rdmsr(MSR_APIC_BASE) & 0xfffff000ULL;
 }
+
+void cf_user_pages(bool on)
+{
+    u64 mask = 0x000ffffffffff000ULL;
+    u64 *pml4 = (u64 *)(read_cr3() & mask);
+    u64 *pdpt = (u64 *)(pml4[0] & mask);
+    u64 *pd = (u64 *)(pdpt[0] & mask);
+
+    if (on) {
+        pml4[0] |= 4;
+        pdpt[0] |= 4;
+        pd[0] |= 4;
+    } else {
+        pd[0] &= ~4ULL;
+        pdpt[0] &= ~4ULL;
+        pml4[0] &= ~4ULL;
+    }
+    write_cr3(read_cr3());
+}
+
+long cf_cmdline_num(const char *key)
+{
+    u32 *mbi = (u32 *)(u64)cf_multiboot_info;
+    const char *s, *start;
+    size_t n = 0;
+
+    while (key[n]) {
+        n++;
+    }
+    if (!mbi || !(mbi[0] & (1U << 2)) || !mbi[4]) {
+        return -1;
+    }
+    start = (const char *)(u64)mbi[4];
+    for (s = start; *s; s++) {
+        if ((s == start || s[-1] == ' ') && !memcmp(s, key, n) &&
+            s[n] == '=') {
+            long v = 0;
+
+            for (s += n + 1; *s >= '0' && *s <= '9'; s++) {
+                v = v * 10 + *s - '0';
+            }
+            return v;
+        }
+    }
+    return -1;
+}
 #endif
 
 void cf_entry(void)

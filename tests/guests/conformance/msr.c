@@ -241,10 +241,31 @@ static void test_tsc(void)
         }
         expect_sticks(MSR_TSC_AUX, 0x2a, "TSC_AUX");
         expect_wr_gp(MSR_TSC_AUX, 1ULL << 32, "TSC_AUX bits 63:32");
+        wrmsr(MSR_TSC_AUX, 0x2a);       /* in case the write went in */
         if (HAS_RDTSCP()) {
             v = rdtscp_safe(&t0, &aux);
             report(v < 0 && aux == 0x2a, "RDTSCP returns TSC_AUX in ECX "
                    "(%s, 0x%x)", cf_vec_name(v), aux);
+            /*
+             * A port read goes out to QEMU, whose thread returns to
+             * userspace: the host's TSC_AUX is back in the CPU meanwhile,
+             * the guest's again when it runs.
+             */
+            inb(0x80);
+            v = rdtscp_safe(&t0, &aux);
+            report(v < 0 && aux == 0x2a, "RDTSCP after an exit to QEMU "
+                   "still returns the guest's TSC_AUX (%s, 0x%x)",
+                   cf_vec_name(v), aux);
+        }
+        if (HAS_RDPID()) {
+            u64 id = 0;
+
+            inb(0x80);
+            asm volatile("1: rdpid %0\n2:\n\t" CF_EXTABLE(1b, 2b)
+                         : "+r"(id) : : "memory");
+            report(cf_vector < 0 && id == 0x2a, "RDPID returns TSC_AUX "
+                   "(%s, 0x%llx)", cf_vec_name(cf_vector),
+                   (unsigned long long)id);
         }
         wrmsr(MSR_TSC_AUX, aux_old);
     } else {

@@ -6,7 +6,9 @@
  * for not-present, read-only and reserved-bit entries at every level,
  * the A and D bits, NX, 1 GiB pages, SMEP and SMAP, PCID and INVPCID,
  * CR4.LA57 in long mode, CR0.WP, and TLB invalidation by INVLPG, MOV CR3
- * and CR4.PGE.  The user-mode error codes need ring 3 and are left out.
+ * and CR4.PGE.  Then ring 3 (test_user()): the U/S bit at every level,
+ * the error codes with U set, read-only user pages whatever CR0.WP,
+ * NX, and the A and D bits of user accesses.
  *
  * This work is licensed under the terms of the GNU GPL, version 2 or later.
  */
@@ -50,9 +52,14 @@ const char cf_test_name[] = "paging";
 #define PHYS_2M         0x2000000ULL    /* free RAM with -m 128 */
 #define PHYS_FAR        0x5000000ULL    /* free RAM with -m 128 */
 
-/* The page the fetch tests jump to: "jmp *%rcx" back to the caller. */
+/*
+ * The page the fetch tests jump to: "jmp *%rcx" back to the caller, at
+ * offset 0 for ring 0 and at offset 0x10 for ring 3 (each address has
+ * its own exception-table entry).
+ */
 #define EXEC_PAGE       7
 #define EXEC_VA_LIT     0x0000400000007000
+#define EXEC_USER_LIT   0x0000400000007010
 
 #define PAGE_A          0       /* the frames of the data pages */
 #define PAGE_B          1
@@ -130,6 +137,8 @@ static void region_reset(void)
     *(u64 *)frames[PAGE_B] = MAGIC_B;
     frames[EXEC_PAGE][0] = 0xff;        /* jmp *%rcx */
     frames[EXEC_PAGE][1] = 0xe1;
+    frames[EXEC_PAGE][0x10] = 0xff;
+    frames[EXEC_PAGE][0x11] = 0xe1;
     write_cr3(read_cr3());
 }
 
@@ -181,8 +190,6 @@ static void test_walk(void)
     vec = read_safe(va, &v);
     report(vec < 0, "read of a read-only page (%s)", cf_vec_name(vec));
     write_cr0(cr0);
-
-    report_skip("user-mode accesses (error code U) need ring 3: not tested");
 
     if (rsvd_bit >= 52) {
         report_skip("MAXPHYADDR is 52: no reserved address bits");
@@ -599,6 +606,260 @@ static void test_invlpg(void)
     write_cr4(cr4);
 }
 
+/*
+ * Ring 3: the first 2 MiB (this kernel, its data and stacks) become user
+ * pages while test_user() runs, the TSS gets an RSP0, and each access
+ * below runs at ring 3 between IRETQ and INT RING0_VECTOR; a fault goes
+ * on after the access (still at ring 3) as in read_safe().
+ */
+#define KERNEL_CS       0x08
+#define KERNEL_DS       0x10
+#define USER_CS         0x23
+#define USER_DS         0x2b
+#define RING0_VECTOR    0x81
+
+static u8 ring0_stack[8192] __attribute__((aligned(16)));
+static u8 user_stack[4096] __attribute__((aligned(16)));
+static volatile u64 ring0_rsp, ring0_to; /* volatile: read by the handler */
+
+asm(".pushsection .text\n"
+    ".align 16\n"
+    "pg_stub_ring0: push $0; push $" CF_STR(RING0_VECTOR) "; jmp pg_common\n"
+    CF_TRAP_COMMON(pg_common, pg_trap)
+    ".popsection");
+
+/* INT RING0_VECTOR from ring 3: back to the kernel where it left. */
+static void __attribute__((used)) pg_trap(struct cf_frame *f)
+{
+    f->rip = ring0_to;
+    f->rsp = ring0_rsp;
+    f->cs = KERNEL_CS;
+    f->ss = KERNEL_DS;
+    f->rflags = 2;
+}
+
+/* To ring 3 at 1:, back from 2: (RAX is the scratch register). */
+#define TO_RING3                                                         \
+    "mov %%rsp, %[sp]\n\t"                                               \
+    "lea 9f(%%rip), %%rax\n\t"                                           \
+    "mov %%rax, %[to]\n\t"                                               \
+    "pushq $" CF_STR(USER_DS) "\n\t"                                     \
+    "pushq %[usp]\n\t"                                                   \
+    "pushq $2\n\t"                                                       \
+    "pushq $" CF_STR(USER_CS) "\n\t"                                     \
+    "lea 1f(%%rip), %%rax\n\t"                                           \
+    "pushq %%rax\n\t"                                                    \
+    "iretq\n"
+#define FROM_RING3                                                       \
+    "2: int $" CF_STR(RING0_VECTOR) "\n"                                 \
+    "9: mov $" CF_STR(KERNEL_DS) ", %%eax\n\t"                           \
+    "mov %%eax, %%ds\n\t"                                                \
+    "mov %%eax, %%es\n\t"
+#define RING3_OUT [sp] "=m"(ring0_rsp), [to] "=m"(ring0_to)
+#define RING3_IN [usp] "r"(user_stack + sizeof(user_stack))
+
+static int user_read_safe(u64 va, u64 *val)
+{
+    u64 v = 0;
+
+    cf_vector = -1;
+    asm volatile(TO_RING3
+                 "1: mov (%[va]), %[v]\n"
+                 FROM_RING3
+                 CF_EXTABLE(1b, 2b)
+                 : RING3_OUT, [v] "+r"(v) : RING3_IN, [va] "r"(va)
+                 : "rax", "memory");
+    *val = v;
+    return cf_vector;
+}
+
+static int user_write_safe(u64 va, u64 val)
+{
+    cf_vector = -1;
+    asm volatile(TO_RING3
+                 "1: mov %[v], (%[va])\n"
+                 FROM_RING3
+                 CF_EXTABLE(1b, 2b)
+                 : RING3_OUT : RING3_IN, [va] "r"(va), [v] "r"(val)
+                 : "rax", "memory");
+    return cf_vector;
+}
+
+/* Ring 3 jumps to EXEC_USER_LIT, which jumps back (or faults). */
+static __attribute__((noinline)) int user_exec_safe(void)
+{
+    cf_vector = -1;
+    asm volatile(TO_RING3
+                 "1: lea 2f(%%rip), %%rcx\n\t"
+                 "jmp *%[va]\n"
+                 FROM_RING3
+                 EXTABLE(EXEC_USER_LIT, 2b)
+                 : RING3_OUT : RING3_IN, [va] "r"((u64)EXEC_USER_LIT)
+                 : "rax", "rcx", "memory");
+    return cf_vector;
+}
+
+/* Set (or clear) the U bit of the entries mapping the first 2 MiB. */
+static void user_pages(bool on)
+{
+    u64 *pdpt = (u64 *)(pml4[0] & PTE_ADDR);
+    u64 *pd = (u64 *)(pdpt[0] & PTE_ADDR);
+
+    if (on) {
+        pml4[0] |= PTE_U;
+        pdpt[0] |= PTE_U;
+        pd[0] |= PTE_U;
+    } else {
+        pd[0] &= ~PTE_U;
+        pdpt[0] &= ~PTE_U;
+        pml4[0] &= ~PTE_U;
+    }
+    write_cr3(read_cr3());
+}
+
+/* A ring 3 read (or write) of va must raise #PF(ec) with CR2 va. */
+static void expect_user_pf(bool write, u64 va, u64 ec, const char *what)
+{
+    u64 v;
+    int vec = write ? user_write_safe(va, MAGIC_B) : user_read_safe(va, &v);
+
+    report(vec == PF_VECTOR && cf_error == ec && cf_cr2 == va,
+           "%s: #PF(0x%llx), CR2 (%s, 0x%llx, 0x%llx)", what,
+           (unsigned long long)ec, cf_vec_name(vec),
+           (unsigned long long)cf_error, (unsigned long long)cf_cr2);
+}
+
+static void test_user_nx(void)
+{
+    u64 efer = rdmsr(MSR_EFER), va = EXEC_USER_LIT;
+    int vec;
+
+    if (!HAS_NX()) {
+        report_skip("NX not advertised: ring 3 fetches not tested");
+        return;
+    }
+    /* With NXE set, so that the I/D bit is defined on both vendors. */
+    wrmsr(MSR_EFER, efer | EFER_NXE);
+    set_pte(EXEC_PAGE, frame(EXEC_PAGE) | PTE_P | PTE_W | PTE_U);
+    vec = user_exec_safe();
+    report(vec < 0, "EFER.NXE=1: ring 3 fetch from a user page runs (%s)",
+           cf_vec_name(vec));
+    set_pte(EXEC_PAGE, frame(EXEC_PAGE) | PTE_P | PTE_W | PTE_U | PTE_NX);
+    vec = user_exec_safe();
+    report(vec == PF_VECTOR && cf_error == (PFEC_P | PFEC_U | PFEC_ID) &&
+           cf_cr2 == va, "EFER.NXE=1: ring 3 fetch from an XD user page: "
+           "#PF(P|U|I/D), CR2 (%s, 0x%llx, 0x%llx)", cf_vec_name(vec),
+           (unsigned long long)cf_error, (unsigned long long)cf_cr2);
+    set_pte(EXEC_PAGE, frame(EXEC_PAGE) | PTE_P | PTE_W);
+    vec = user_exec_safe();
+    report(vec == PF_VECTOR && cf_error == (PFEC_P | PFEC_U | PFEC_ID) &&
+           cf_cr2 == va, "EFER.NXE=1: ring 3 fetch from a supervisor page: "
+           "#PF(P|U|I/D), CR2 (%s, 0x%llx, 0x%llx)", cf_vec_name(vec),
+           (unsigned long long)cf_error, (unsigned long long)cf_cr2);
+    wrmsr(MSR_EFER, efer);
+}
+
+static void test_user(void)
+{
+    extern char cf_end[];
+    u64 tss = (cf_gdt[6] >> 16 & 0xffffff) | (cf_gdt[6] >> 56) << 24 |
+              cf_gdt[7] << 32;
+    u64 rsp0 = (u64)ring0_stack + sizeof(ring0_stack), old_rsp0;
+    u64 cr0 = read_cr0(), va = VA(PAGE_A), ro = VA(PAGE_RO), v;
+    u64 *ent[4] = { &pml4[BASE_PML4], &pdpt_t[0], &pd_t[0], &pt_t[PAGE_A] };
+    static const char *const upper[3] = {
+        "ring 3: read of a user page under a PDE with U=0",
+        "ring 3: read of a user page under a PDPTE with U=0",
+        "ring 3: read of a user page under a PML4E with U=0",
+    };
+    struct cf_gate old;
+    int i, vec, a = 0;
+
+    /* .text comes first, .bss last: everything ring 3 needs is below. */
+    if ((u64)cf_end > 0x200000) {
+        report_skip("the kernel ends above 2 MiB: no ring 3 tests");
+        return;
+    }
+    memcpy(&old_rsp0, (void *)(tss + 4), 8);
+    memcpy((void *)(tss + 4), &rsp0, 8);
+    old = cf_set_gate(RING0_VECTOR, CF_STUB(pg_stub_ring0),
+                      CF_GATE_INTR_DPL3, 0);
+    user_pages(true);
+    region_reset();
+
+    /* PAGE_A a user page, PAGE_RO a read-only one, PAGE_B supervisor. */
+    set_pte(PAGE_A, frame(PAGE_A) | PTE_P | PTE_W | PTE_U);
+    set_pte(PAGE_RO, frame(PAGE_RO) | PTE_P | PTE_U);
+    vec = user_read_safe(va, &v);
+    report(vec < 0 && v == MAGIC_A, "ring 3: read of a user page (%s, "
+           "0x%llx)", cf_vec_name(vec), (unsigned long long)v);
+    expect_user_pf(false, VA(PAGE_B), PFEC_P | PFEC_U,
+                   "ring 3: read of a supervisor page");
+    expect_user_pf(true, VA(PAGE_B) + 8, PFEC_P | PFEC_W | PFEC_U,
+                   "ring 3: write to a supervisor page");
+
+    /* CR0.WP is for supervisor writes: a user write faults either way. */
+    *(u64 *)frames[PAGE_RO] = MAGIC_A;
+    write_cr0(cr0 & ~CR0_WP);
+    vec = user_write_safe(ro, MAGIC_B);
+    report(vec == PF_VECTOR && cf_error == (PFEC_P | PFEC_W | PFEC_U) &&
+           cf_cr2 == ro && *(u64 *)frames[PAGE_RO] == MAGIC_A,
+           "CR0.WP=0: ring 3 write to a read-only user page: #PF(P|W|U), "
+           "memory unchanged (%s, 0x%llx)", cf_vec_name(vec),
+           (unsigned long long)cf_error);
+    write_cr0(cr0 | CR0_WP);
+    vec = user_write_safe(ro, MAGIC_B);
+    report(vec == PF_VECTOR && cf_error == (PFEC_P | PFEC_W | PFEC_U) &&
+           cf_cr2 == ro && *(u64 *)frames[PAGE_RO] == MAGIC_A,
+           "CR0.WP=1: ring 3 write to a read-only user page: #PF(P|W|U), "
+           "memory unchanged (%s, 0x%llx)", cf_vec_name(vec),
+           (unsigned long long)cf_error);
+    write_cr0(cr0);
+    vec = user_read_safe(ro, &v);
+    report(vec < 0 && v == MAGIC_A, "ring 3: read of a read-only user page "
+           "(%s)", cf_vec_name(vec));
+
+    /* U must be set at every level: clear it in one upper entry at a time. */
+    for (i = 0; i < 3; i++) {
+        u64 *e = ent[2 - i];
+
+        *e &= ~PTE_U;
+        invlpg(va);
+        expect_user_pf(false, va, PFEC_P | PFEC_U, upper[i]);
+        *e |= PTE_U;
+        invlpg(va);
+    }
+
+    set_pte(3, 0);
+    expect_user_pf(false, VA(3), PFEC_U, "ring 3: read of a not-present page");
+    expect_user_pf(true, VA(3) + 8, PFEC_W | PFEC_U,
+                   "ring 3: write to a not-present page");
+
+    /* A and D from ring 3. */
+    for (i = 0; i < 4; i++) {
+        *ent[i] &= ~(PTE_A | PTE_D);
+    }
+    invlpg(va);
+    vec = user_read_safe(va, &v);
+    for (i = 0; i < 4; i++) {
+        a |= !!(*ent[i] & PTE_A) << i;
+    }
+    report(vec < 0 && a == 0xf && !(pt_t[PAGE_A] & PTE_D),
+           "ring 3 read sets A in the PML4E, PDPTE, PDE and PTE, not D "
+           "(%s, mask 0x%x, PTE 0x%llx)", cf_vec_name(vec), a,
+           (unsigned long long)pt_t[PAGE_A]);
+    vec = user_write_safe(va + 8, 1);
+    report(vec < 0 && (pt_t[PAGE_A] & PTE_D), "ring 3 write sets D in the "
+           "PTE (%s, 0x%llx)", cf_vec_name(vec),
+           (unsigned long long)pt_t[PAGE_A]);
+
+    test_user_nx();
+
+    user_pages(false);
+    *cf_idt_gate(RING0_VECTOR) = old;
+    memcpy((void *)(tss + 4), &old_rsp0, 8);
+}
+
 void cf_main(void)
 {
     u32 maxphy = 36;
@@ -621,6 +882,7 @@ void cf_main(void)
     test_la57();
     test_wp();
     test_invlpg();
+    test_user();
     pml4[BASE_PML4] = 0;
     write_cr3(read_cr3());
 }

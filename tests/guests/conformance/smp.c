@@ -390,26 +390,12 @@ static void ping_all(void)
     }
 }
 
+/* cpus=N on the command line, 0 if none. */
 static int cmdline_cpus(void)
 {
-    u32 *mbi = (u32 *)(u64)cf_multiboot_info;
-    const char *s;
+    long n = cf_cmdline_num("cpus");
 
-    if (!mbi || !(mbi[0] & BIT(2)) || !mbi[4]) {
-        return 0;
-    }
-    for (s = (const char *)(u64)mbi[4]; *s; s++) {
-        if ((s == (const char *)(u64)mbi[4] || s[-1] == ' ') &&
-            !memcmp(s, "cpus=", 5)) {
-            int n = 0;
-
-            for (s += 5; *s >= '0' && *s <= '9'; s++) {
-                n = n * 10 + *s - '0';
-            }
-            return n;
-        }
-    }
-    return 0;
+    return n < 0 ? 0 : n;
 }
 
 /* Split the 2 MiB page of TLB_VA: a 4 KiB page table, TLB_VA -> frame 0. */

@@ -31,9 +31,6 @@ extern struct smp_gdt_desc smp_tramp_gdt;
 /* smp.c: the interrupt stubs (16 bytes each from VEC_BASE), the NMI's. */
 extern const char smp_stubs[], smp_stub_nmi[];
 
-/* boot.S: the multiboot information's physical address. */
-extern u32 cf_multiboot_info;
-
 /* smp_tramp.S calls it on each AP. */
 void smp_ap_main(u32 idx, u32 edx, u32 cs);
 

@@ -130,8 +130,9 @@ static u64 quiet_ticks(void)
 
 static void test_tsc_reads(void)
 {
-    u64 first, prev, t, m, t1;
+    u64 first, prev, t, m, t1, worst = 0;
     int i, back = 0, outside = 0;
+    long j, n;
     u32 aux;
 
     first = prev = rdtsc();
@@ -143,6 +144,29 @@ static void test_tsc_reads(void)
     report(!back && prev > first, "RDTSC: 100000 reads never go back, and "
            "it advances (%d backwards, %llu ticks)", back,
            (unsigned long long)(prev - first));
+
+    /*
+     * A long run (tsc_reads=N on the command line: the lab moves the
+     * vCPU's thread between host CPUs meanwhile): the TSC the guest sees
+     * stays monotonic whichever host CPU it runs on.
+     */
+    n = cf_cmdline_num("tsc_reads");
+    if (n < 0) {
+        n = 1000000;
+    }
+    back = 0;
+    first = prev = rdtsc();
+    for (j = 0; j < n; j++) {
+        t = rdtsc();
+        if (t < prev) {
+            back++;
+            worst = prev - t > worst ? prev - t : worst;
+        }
+        prev = t;
+    }
+    report(!back && prev > first, "RDTSC: a long run of reads never goes "
+           "back (%ld reads, %d backwards, worst %llu ticks)", n, back,
+           (unsigned long long)worst);
 
     /* CPUID and a port read exit to the hypervisor and to QEMU. */
     back = 0;
@@ -299,10 +323,15 @@ static void test_oneshot(void)
     u64 t0;
     bool fired, moved;
 
+    /*
+     * The count right after arming, masked and divided by 128: COUNT is
+     * then 128 ms of a 1 GHz APIC clock, which an exit or a preemption of
+     * the vCPU between the two accesses cannot use up (at divide by 1 it
+     * is 1 ms, which it can in the lab).
+     */
     timer_stop();
-    apic_write(APIC_TDCR, TDCR_DIV1);
-    apic_write(APIC_LVTT, APIC_LVTT_ONESHOT | TIMER_VECTOR);
-    t0 = rdtsc();
+    apic_write(APIC_TDCR, TDCR_DIV128);
+    apic_write(APIC_LVTT, APIC_LVT_MASKED | APIC_LVTT_ONESHOT | TIMER_VECTOR);
     apic_write(APIC_TMICT, COUNT);
     c1 = apic_read(APIC_TMCCT);
     moved = WAIT((c2 = apic_read(APIC_TMCCT)) != c1, WAIT_TSC);
@@ -310,6 +339,11 @@ static void test_oneshot(void)
            "one-shot: the current count starts at the initial count and "
            "goes down (%u, then %u, from %u)", c1, c2, COUNT);
 
+    timer_stop();
+    apic_write(APIC_TDCR, TDCR_DIV1);
+    apic_write(APIC_LVTT, APIC_LVTT_ONESHOT | TIMER_VECTOR);
+    t0 = rdtsc();
+    apic_write(APIC_TMICT, COUNT);
     fired = WAIT(irq_count > 0, WAIT_TSC);
     oneshot_tsc = fired ? irq_first_tsc - t0 : WAIT_TSC / 16;
     report(fired, "one-shot: the interrupt arrives (%d, after %llu TSC "

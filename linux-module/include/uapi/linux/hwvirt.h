@@ -228,6 +228,8 @@ enum hwvirt_stat {
 	HWVIRT_STAT_IOEVENTS,		/* writes ended by an ioeventfd */
 	HWVIRT_STAT_IRQFD_MSIS,		/* MSIs sent by irqfds */
 	HWVIRT_STAT_DIRTY_FAULTS,	/* write faults of dirty logging */
+	/* Since hwvirt 0.8.0: */
+	HWVIRT_STAT_TASK_SWITCHES,	/* task switches emulated */
 	HWVIRT_STAT_NR
 };
 
