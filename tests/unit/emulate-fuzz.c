@@ -81,10 +81,27 @@ static bool in_page(u64 gpa, unsigned int size)
 	       gpa + size > gpa;
 }
 
+/*
+ * The accesses of the memory operand have the size hw_mem_access_size()
+ * says (x86.c checks page crossing with it).
+ */
+static void check_size(struct hw_emul *e, u64 gpa, unsigned int size)
+{
+	unsigned int want = hw_mem_access_size(e->insn);
+
+	if (want && gpa == e->mem_gpa && size != want) {
+		fprintf(stderr, "emulate-fuzz: op %d accessed its memory operand "
+			"with %u bytes, hw_mem_access_size() says %u\n",
+			e->insn->op, size, want);
+		abort();
+	}
+}
+
 static int f_read(struct hw_emul *e, u64 gpa, unsigned int size, void *val)
 {
 	unsigned int off, n;
 
+	check_size(e, gpa, size);
 	memset(val, 0, size);
 	if (!in_page(gpa, size))
 		return -EFAULT;
@@ -113,6 +130,7 @@ static int f_read(struct hw_emul *e, u64 gpa, unsigned int size, void *val)
 static int f_write(struct hw_emul *e, u64 gpa, unsigned int size,
 		   const void *val)
 {
+	check_size(e, gpa, size);
 	if (!in_page(gpa, size))
 		return -EFAULT;
 	memcpy(emu_page + (gpa - data_gpa), val, size);
