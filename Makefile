@@ -2,10 +2,11 @@
 #
 #   ./configure && make     QEMU (build/qemu-system-x86_64) and hwvirt.ko
 #   make qemu | module      one of the two
-#   make check              every test (host tests, then the lab)
+#   make check              the test command: host tests, the lab, the VMX lane
 #   make check-host         tests that need no virtualization at all
 #   make check-lab          the lab scenarios (hwvirt.ko and kvm_amd under TCG's SVM)
-#   make check-lab-vmx      the VMX lane (hwvirt.ko under Bochs; slow)
+#   make check-lab-vmx      the VMX lane (hwvirt.ko and kvm_intel under Bochs)
+#   make check-vm           the Debian VM in the lab (CI runs it after make check)
 #   make vm                 the main job: the Debian guest image under
 #                           -accel hwvirt, its console here
 #   make demo               a Linux kernel under -accel hwvirt, its console here
@@ -25,7 +26,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
 ifeq ($(wildcard config.mk),)
-all qemu module check check-host check-lab check-lab-vmx demo vm check-qemu-qtest check-qemu-qtest-compare:
+all qemu module check check-host check-lab check-lab-vmx check-vm demo vm check-qemu-qtest check-qemu-qtest-compare:
 	@echo "Run ./configure first (./configure --help for the options)." >&2
 	@exit 1
 else
@@ -69,6 +70,11 @@ check-lab: all guest-image
 
 check-lab-vmx: all
 	tests/run --vmx
+
+# The Debian VM in the lab, beside kvm_amd (about 20 minutes; CI runs it
+# after make check).
+check-vm: all guest-image
+	tests/run --vm
 
 # The shadow MMU under a long workload, beside kvm_amd npt=0 and nested
 # TCG (about 15 minutes; not part of make check).
@@ -119,4 +125,4 @@ distclean:
 	-$(MAKE) -C linux-module KDIR=$(KDIR) clean
 	rm -rf build upstream config.mk
 
-.PHONY: all qemu module check check-host check-lab check-lab-vmx check-shadow-soak check-conformance demo vm check-qemu-qtest check-qemu-qtest-compare fuzz-emulator guest-image clean distclean
+.PHONY: all qemu module check check-host check-lab check-lab-vmx check-vm check-shadow-soak check-conformance demo vm check-qemu-qtest check-qemu-qtest-compare fuzz-emulator guest-image clean distclean

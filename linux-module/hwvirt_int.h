@@ -83,8 +83,19 @@ struct hwvirt_slots {
 };
 
 /* ------------------------------------------------------------------------
- * The TDP MMU (NPT; EPT later): one guest-physical page table per VM
+ * The TDP MMU (NPT, EPT): one guest-physical page table per VM
  */
+
+/*
+ * The entry format of the backend's TDP table.  NPT entries are long-mode
+ * page-table entries (P, W, U); EPT entries have R, W, X and, in leaves,
+ * a memory type.  Both have bit 0 set in every present entry we build
+ * (NPT's P, EPT's R), bit 1 as W, and leave bits 11:8 alone.
+ */
+struct hwvirt_tdp_format {
+	u64 table;		/* a non-leaf entry's bits */
+	u64 leaf;		/* a leaf's, without W (bit 1) */
+};
 
 struct hwvirt_tdp {
 	/*
@@ -103,6 +114,7 @@ struct hwvirt_tdp {
 	 * mode its EPTP names.
 	 */
 	int levels;
+	const struct hwvirt_tdp_format *fmt;	/* the backend's, fixed */
 	u64 nr_mapped;			/* leaves present, under mmu_lock */
 };
 
@@ -422,6 +434,7 @@ struct hwvirt_backend {
 	/* "svm" or "vmx". */
 	const char *name;
 	u32 abi_backend;		/* HWVIRT_BACKEND_* */
+	u64 abi_caps;			/* HWVIRT_CAP_* of this backend only */
 
 	/*
 	 * Can this machine run guests with this backend?  0 if so; else a
@@ -456,6 +469,14 @@ struct hwvirt_backend {
 	 * at VMRUN), Intel's EPT the page-walk length in the EPTP.
 	 */
 	int (*tdp_levels)(void);
+	const struct hwvirt_tdp_format *tdp_format;
+	/*
+	 * With TDP, the CPU takes the PAE PDPTEs from the backend's control
+	 * block (EPT), not from memory at each walk (NPT): the core loads
+	 * vcpu->pdptes where the architecture loads them, the backend hands
+	 * them to the CPU at entry and reads them back after an exit.
+	 */
+	bool tdp_pdptes;
 
 	/*
 	 * vCPU lifetime.  vcpu_size is the size of the backend's vCPU

@@ -118,7 +118,7 @@ static int hwvirt_get_info(void __user *argp)
 		.backend = hwvirt_backend->abi_backend,
 		.caps = HWVIRT_CAP_LAPIC | HWVIRT_CAP_DIRTY_LOG |
 			HWVIRT_CAP_IOEVENTFD | HWVIRT_CAP_IRQFD |
-			HWVIRT_CAP_K7_PERFCTR |
+			hwvirt_backend->abi_caps |
 			(hwvirt_supported_xcr0 ? HWVIRT_CAP_XSAVE : 0) |
 			(hwvirt_backend->mmu_modes() & (1U << HWVIRT_MMU_TDP) ?
 			 HWVIRT_CAP_TDP : 0) |
@@ -148,7 +148,7 @@ static int hwvirt_create_vm(void __user *argp)
 	for (i = 0; i < ARRAY_SIZE(cfg.reserved); i++)
 		if (cfg.reserved[i])
 			return -EINVAL;
-	/* A backend that runs no guest yet (VMX, for now) creates no VM. */
+	/* A backend that runs no guest on this CPU creates no VM. */
 	if (!hwvirt_backend->mmu_modes())
 		return -EOPNOTSUPP;
 	switch (cfg.mmu_mode) {

@@ -181,6 +181,12 @@ static int svm_tdp_levels(void)
 	return svm_caps.npt_levels;
 }
 
+/* NPT entries: P, W and U (every guest access is a user access). */
+static const struct hwvirt_tdp_format svm_tdp_format = {
+	.table	= SVM_NPT_P | SVM_NPT_W | SVM_NPT_U,
+	.leaf	= SVM_NPT_P | SVM_NPT_U,
+};
+
 /* Let the guest access msr without an exit (VMLOAD/VMSAVE state). */
 static void msrpm_passthrough(u8 *msrpm, u32 msr)
 {
@@ -1068,6 +1074,12 @@ static int svm_enter(struct svm_vcpu *svm)
 		hw_breakpoint_restore();
 
 	vcpu->mode = HWVIRT_OUTSIDE_GUEST;
+	/*
+	 * VMRUN refused the state: nothing ran, and what the CPU left in
+	 * the save area is not the guest's (TCG's is half loaded).
+	 */
+	if (vmcb->control.exit_code == SVM_EXIT_INVALID)
+		goto out;
 	vcpu->regs[HW_RAX] = vmcb->save.rax;
 	vcpu->regs[HW_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
@@ -1080,7 +1092,7 @@ static int svm_enter(struct svm_vcpu *svm)
 	vcpu->interrupt_shadow = vmcb->control.int_state & SVM_INTERRUPT_SHADOW;
 	vcpu->cr8 = vmcb->control.int_ctl & 0xf;
 	hwvirt_apic_cr8_to_tpr(vcpu);
-
+out:
 	local_irq_enable();
 	preempt_enable();
 	return 0;
@@ -1622,6 +1634,7 @@ static void svm_single_step(struct hwvirt_vcpu *vcpu)
 const struct hwvirt_backend hwvirt_svm_backend = {
 	.name		= "svm",
 	.abi_backend	= HWVIRT_BACKEND_SVM,
+	.abi_caps	= HWVIRT_CAP_K7_PERFCTR,
 	.probe		= svm_probe,
 	.setup		= svm_setup,
 	.unsetup	= svm_unsetup,
@@ -1630,6 +1643,7 @@ const struct hwvirt_backend hwvirt_svm_backend = {
 	.describe	= svm_describe,
 	.mmu_modes	= svm_mmu_modes,
 	.tdp_levels	= svm_tdp_levels,
+	.tdp_format	= &svm_tdp_format,
 	.vcpu_size	= sizeof(struct svm_vcpu),
 	.vcpu_create	= svm_vcpu_create,
 	.vcpu_free	= svm_vcpu_free,

@@ -88,6 +88,11 @@
 /* CR/DR access exit_info_1 with decode assists */
 #define SVM_EXITINFO1_CR_MOV		BIT_ULL(63)	/* MOV, not LMSW/CLTS */
 #define SVM_EXITINFO1_CR_GPR_MASK	0xf
+/* Nested page table entries (long-mode page-table format) */
+#define SVM_NPT_P			BIT_ULL(0)
+#define SVM_NPT_W			BIT_ULL(1)
+#define SVM_NPT_U			BIT_ULL(2)
+
 /* TASK_SWITCH: EXITINFO1 is the new TSS's selector; EXITINFO2 says why. */
 #define SVM_EXITINFO2_TS_IRET		BIT_ULL(36)
 #define SVM_EXITINFO2_TS_JMP		BIT_ULL(38)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * hwvirt: the TDP MMU, two-dimensional paging (AMD NPT).
+ * hwvirt: the TDP MMU, two-dimensional paging (AMD NPT, Intel EPT).
  *
  * One table per VM maps guest-physical frames (gfn) to the host frames
  * (pfn) of the userspace memory the memory slots name.  It has 4 or 5
@@ -14,8 +14,11 @@
  * notifier) and when the VM dies.  A zap flushes the guests' TLBs before
  * the page references go, so no vCPU can reach a freed page.
  *
- * NPT entries have the format of long-mode page-table entries; every
- * guest access counts as a user access, so every entry has U set.
+ * The entries are in the backend's format (struct hwvirt_tdp_format):
+ * NPT's are long-mode page-table entries, with U set in every entry as
+ * every guest access counts as a user access; EPT's have R, W and X, and
+ * leaves say write-back.  Bit 0 is set in every present entry of either
+ * (NPT P, EPT R: we never build execute-only entries), bit 1 is W.
  *
  * Dirty logging: a leaf of a logging slot is writable (W) only after a
  * write faulted on it, which marks the page dirty; TDP_SW_WRITABLE says
@@ -36,14 +39,17 @@
 #include "mmu.h"
 #include "x86.h"
 
-#define TDP_P		(1ULL << 0)
-#define TDP_W		(1ULL << 1)
-#define TDP_U		(1ULL << 2)
+#define TDP_P		(1ULL << 0)	/* NPT P, EPT R */
+#define TDP_W		(1ULL << 1)	/* both */
 #define TDP_ADDR_MASK	0x000ffffffffff000ULL
 #define TDP_ENTRIES	512
 
-/* Software bit (ignored by the CPU): the leaf maps its page writable. */
-#define TDP_SW_WRITABLE	(1ULL << 9)
+/*
+ * Software bit, ignored by the CPU in either format (NPT AVL, EPT
+ * "ignored"; bits 8-10 are EPT's A, D and user-execute): the leaf maps
+ * its page writable.
+ */
+#define TDP_SW_WRITABLE	(1ULL << 11)
 
 int hwvirt_tdp_init(struct hwvirt_vm *vm)
 {
@@ -59,6 +65,7 @@ int hwvirt_tdp_init(struct hwvirt_vm *vm)
 	vm->tdp.root = page_address(root);
 	vm->tdp.root_pa = page_to_phys(root);
 	vm->tdp.levels = levels;
+	vm->tdp.fmt = hwvirt_backend->tdp_format;
 	return 0;
 }
 
@@ -281,7 +288,7 @@ static u64 *tdp_walk(struct hwvirt_vm *vm, u64 gfn, struct tdp_cache *c)
 			if (!c || WARN_ON_ONCE(!c->nr))
 				return NULL;
 			p = c->pages[--c->nr];
-			*e = virt_to_phys(p) | TDP_P | TDP_W | TDP_U;
+			*e = virt_to_phys(p) | vm->tdp.fmt->table;
 		}
 		table = tdp_table(*e);
 	}
@@ -379,7 +386,7 @@ int hwvirt_tdp_fault(struct hwvirt_vcpu *vcpu, u64 gpa, bool write)
 		put_page(page);
 		goto out;
 	}
-	*leaf = page_to_phys(page) | TDP_P | TDP_U;
+	*leaf = page_to_phys(page) | vm->tdp.fmt->leaf;
 	if (writable) {
 		/* Logging: writable at the first write, which it records. */
 		*leaf |= TDP_SW_WRITABLE;

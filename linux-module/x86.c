@@ -415,6 +415,16 @@ static int load_pdptes(struct hwvirt_vcpu *vcpu, u64 cr3)
 	return 0;
 }
 
+/*
+ * Does the module load the PAE PDPTEs (the shadow MMU walks them; EPT
+ * takes them from the VMCS), or does the CPU read them on use (NPT)?
+ */
+static bool pdptes_loaded(struct hwvirt_vcpu *vcpu)
+{
+	return vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW ||
+	       hwvirt_backend->tdp_pdptes;
+}
+
 int hwvirt_set_cr4(struct hwvirt_vcpu *vcpu, u64 cr4)
 {
 	const struct hwvirt_backend *b = hwvirt_backend;
@@ -435,7 +445,7 @@ int hwvirt_set_cr4(struct hwvirt_vcpu *vcpu, u64 cr4)
 	/* PAE paging: a change of these loads the PDPTEs (SDM 4.4.1). */
 	if (!lma && (b->get_cr(vcpu, 0) & HV_CR0_PG) && (cr4 & HV_CR4_PAE) &&
 	    ((cr4 ^ old) & CR4_PDPTE_BITS) &&
-	    vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW &&
+	    pdptes_loaded(vcpu) &&
 	    load_pdptes(vcpu, b->get_cr(vcpu, 3)))
 		return -EINVAL;
 	b->set_cr4(vcpu, cr4);
@@ -469,7 +479,7 @@ int hwvirt_set_cr0(struct hwvirt_vcpu *vcpu, u64 cr0)
 			if (!(cr4 & HV_CR4_PAE) || cs.l)
 				return -EINVAL;
 		} else if ((cr4 & HV_CR4_PAE) &&
-			   vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW &&
+			   pdptes_loaded(vcpu) &&
 			   load_pdptes(vcpu, b->get_cr(vcpu, 3))) {
 			return -EINVAL;
 		}
@@ -500,10 +510,10 @@ int hwvirt_set_cr3(struct hwvirt_vcpu *vcpu, u64 cr3)
 		if (cr3 >> guest_maxphyaddr(vcpu))
 			return -EINVAL;
 	} else {
-		/* PAE: the shadow MMU loads the PDPTEs (NPT reads them on use). */
+		/* PAE: the PDPTEs, unless the CPU reads them on use (NPT). */
 		cr3 = (u32)cr3;
 		if ((b->get_cr(vcpu, 0) & HV_CR0_PG) && (cr4 & HV_CR4_PAE) &&
-		    vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW &&
+		    pdptes_loaded(vcpu) &&
 		    load_pdptes(vcpu, cr3))
 			return -EINVAL;
 	}
@@ -519,7 +529,7 @@ void hwvirt_paging_changed(struct hwvirt_vcpu *vcpu)
 {
 	const struct hwvirt_backend *b = hwvirt_backend;
 
-	if (vcpu->vm->mmu_mode != HWVIRT_MMU_SHADOW)
+	if (!pdptes_loaded(vcpu))
 		return;
 	if ((b->get_cr(vcpu, 0) & HV_CR0_PG) &&
 	    (b->get_cr(vcpu, 4) & HV_CR4_PAE) &&
@@ -558,6 +568,12 @@ void hwvirt_paging_changed(struct hwvirt_vcpu *vcpu)
 /* PerfEvtSel bits that must be 0 (as kvm_amd refuses them); 48-bit counters. */
 #define K7_EVNTSEL_RESERVED	0xfffffff000280000ULL
 #define K7_PERFCTR_MASK		((1ULL << 48) - 1)
+
+/* AMD's legacy counters: on AMD CPUs (HWVIRT_CAP_K7_PERFCTR). */
+static bool has_k7_perfctr(void)
+{
+	return hwvirt_backend->abi_caps & HWVIRT_CAP_K7_PERFCTR;
+}
 
 /* The MTRRs: 8 variable ranges, fixed ranges, write-combining. */
 #define MTRRCAP_VALUE		0x508ULL
@@ -722,9 +738,13 @@ int hwvirt_get_msr_from(struct hwvirt_vcpu *vcpu, u32 index, u64 *data,
 		*data = vcpu->tsc_aux;
 		return 0;
 	case MSR_K7_EVNTSEL0 ... MSR_K7_EVNTSEL3:
+		if (!has_k7_perfctr())
+			break;
 		*data = vcpu->pmu_evtsel[index - MSR_K7_EVNTSEL0];
 		return 0;
 	case MSR_K7_PERFCTR0 ... MSR_K7_PERFCTR3:
+		if (!has_k7_perfctr())
+			break;
 		*data = vcpu->pmu_ctr[index - MSR_K7_PERFCTR0];
 		return 0;
 	}
@@ -800,11 +820,15 @@ int hwvirt_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 		vcpu->tsc_aux = data;
 		return 0;
 	case MSR_K7_EVNTSEL0 ... MSR_K7_EVNTSEL3:
+		if (!has_k7_perfctr())
+			break;
 		if (data & K7_EVNTSEL_RESERVED)
 			return -ENOENT;
 		vcpu->pmu_evtsel[index - MSR_K7_EVNTSEL0] = data;
 		return 0;
 	case MSR_K7_PERFCTR0 ... MSR_K7_PERFCTR3:
+		if (!has_k7_perfctr())
+			break;
 		vcpu->pmu_ctr[index - MSR_K7_PERFCTR0] = data & K7_PERFCTR_MASK;
 		return 0;
 	}

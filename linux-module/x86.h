@@ -141,6 +141,10 @@ void hwvirt_cpuid_changed(struct hwvirt_vcpu *vcpu);
  */
 enum {
 	HWVIRT_URET_TSC_AUX,	/* RDTSCP, RDPID */
+	HWVIRT_URET_STAR,	/* SYSCALL (VMX; SVM's VMLOAD loads these) */
+	HWVIRT_URET_LSTAR,
+	HWVIRT_URET_CSTAR,
+	HWVIRT_URET_SFMASK,
 	HWVIRT_NR_URET
 };
 extern bool hwvirt_host_has_tsc_aux;

@@ -162,8 +162,13 @@ void test_dirty_log(void)
 
 	st = calloc(1, sizeof(*st) + HWVIRT_STAT_NR * sizeof(uint64_t));
 	st->nr = HWVIRT_STAT_NR;
+	/*
+	 * At least the writes to pages present but protected: 0x101 twice,
+	 * 0x102 and 0x3ff once (0x103 and the first 0x3ff map new pages).
+	 * The CPU's own writes (stack, A/D bits) may add some.
+	 */
 	check(!ioctl(vm.fd, HWVIRT_GET_STATS, st) &&
-	      st->val[HWVIRT_STAT_DIRTY_FAULTS] >= 5,
+	      st->val[HWVIRT_STAT_DIRTY_FAULTS] >= 4,
 	      "dirty: write faults counted (%llu)",
 	      (unsigned long long)st->val[HWVIRT_STAT_DIRTY_FAULTS]);
 	free(st);

@@ -57,24 +57,38 @@ static void test_api(void)
 		struct hwvirt_cpuid hdr;
 		struct hwvirt_cpuid_entry e[256];
 	} cpuid;
-	int fd = open_dev();
+	int fd = open_dev(), ok_info;
 
 	check(ioctl(fd, HWVIRT_GET_API_VERSION, 0) == HWVIRT_API_VERSION,
 	      "api: HWVIRT_GET_API_VERSION is %d", HWVIRT_API_VERSION);
 	check(ioctl(fd, HWVIRT_GET_API_VERSION, 1) == -1 && errno == EINVAL,
 	      "api: HWVIRT_GET_API_VERSION with an argument: EINVAL");
-	/* Shadow paging always; nested paging where the CPU has it. */
-	check(!ioctl(fd, HWVIRT_GET_INFO, &info) &&
-	      info.api_version == HWVIRT_API_VERSION &&
-	      info.backend == HWVIRT_BACKEND_SVM &&
+	/*
+	 * SVM: shadow paging always, nested paging where the CPU has it.
+	 * VMX: EPT with unrestricted guest (the shadow MMU comes later).
+	 */
+	ok_info = !ioctl(fd, HWVIRT_GET_INFO, &info) &&
+		  info.api_version == HWVIRT_API_VERSION &&
+		  !(info.caps & HWVIRT_CAP_TDP) ==
+		  !(info.mmu_modes & (1U << HWVIRT_MMU_TDP)) &&
+		  !(info.caps & HWVIRT_CAP_SHADOW_MMU) ==
+		  !(info.mmu_modes & (1U << HWVIRT_MMU_SHADOW)) &&
+		  info.max_vcpus >= 1 && info.max_memslots >= 8 &&
+		  info.backend_desc[0];
+	if (info.backend == HWVIRT_BACKEND_SVM)
+		ok_info = ok_info && (info.caps & HWVIRT_CAP_SHADOW_MMU) &&
+			  (info.caps & HWVIRT_CAP_K7_PERFCTR);
+	else if (info.backend == HWVIRT_BACKEND_VMX)
+		ok_info = ok_info && (info.caps & HWVIRT_CAP_TDP) &&
+			  !(info.caps & HWVIRT_CAP_K7_PERFCTR);
+	else
+		ok_info = 0;
+	check(ok_info, "api: HWVIRT_GET_INFO: %s, %s%s%s (%s)",
+	      info.backend == HWVIRT_BACKEND_VMX ? "VMX" : "SVM",
+	      (info.caps & HWVIRT_CAP_SHADOW_MMU) ? "shadow paging" : "",
 	      (info.caps & HWVIRT_CAP_SHADOW_MMU) &&
-	      (info.mmu_modes & (1U << HWVIRT_MMU_SHADOW)) &&
-	      !(info.caps & HWVIRT_CAP_TDP) ==
-	      !(info.mmu_modes & (1U << HWVIRT_MMU_TDP)) &&
-	      info.max_vcpus >= 1 && info.max_memslots >= 8 &&
-	      info.backend_desc[0],
-	      "api: HWVIRT_GET_INFO: SVM, shadow paging%s (%s)",
-	      (info.caps & HWVIRT_CAP_TDP) ? " and TDP" : "",
+	      (info.caps & HWVIRT_CAP_TDP) ? " and " : "",
+	      (info.caps & HWVIRT_CAP_TDP) ? "TDP" : "",
 	      info.backend_desc);
 	check(ioctl(fd, HWVIRT_GET_VCPU_MMAP_SIZE, 0) == 4096,
 	      "api: HWVIRT_GET_VCPU_MMAP_SIZE is a page");
@@ -568,6 +582,46 @@ static void test_triple_fault(void)
 	done_vm(&vm, &v);
 }
 
+/*
+ * A guest state the CPU refuses at entry (a 64-bit code segment with D
+ * set: the VMRUN/VM-entry consistency checks of either vendor): the run
+ * ends in HWVIRT_EXIT_FAIL_ENTRY with the hardware's reason, nothing
+ * breaks, and the state fixed runs.
+ */
+static void test_bad_state(void)
+{
+	struct hwvirt_sregs sr;
+	struct hwvirt_info info;
+	struct tvm vm;
+	struct tvcpu v;
+	uint64_t want;
+	int r;
+
+	new_vm(&vm, &v);
+	ioctl(vm.sys, HWVIRT_GET_INFO, &info);
+	/* VMX: basic reason 33 with bit 31 (entry failure); SVM: VMEXIT_INVALID. */
+	want = info.backend == HWVIRT_BACKEND_VMX ? 0x80000021ULL : (uint64_t)-1;
+	load_blob(&vm, guest_long, guest_long_end);
+	set_long_mode(&v);
+	ioctl(v.fd, HWVIRT_GET_SREGS, &sr);
+	sr.cs.db = 1;
+	if (ioctl(v.fd, HWVIRT_SET_SREGS, &sr))
+		fail_setup("HWVIRT_SET_SREGS");
+	r = run(&v);
+	check(r == HWVIRT_EXIT_FAIL_ENTRY &&
+	      v.run->fail_entry.hardware_reason == want,
+	      "bad-state: CS.L and CS.D both set: FAIL_ENTRY, reason %#llx",
+	      (unsigned long long)v.run->fail_entry.hardware_reason);
+	r = run(&v);
+	check(r == HWVIRT_EXIT_FAIL_ENTRY,
+	      "bad-state: and again on the next run (%s)", exit_name(r));
+	sr.cs.db = 0;
+	ioctl(v.fd, HWVIRT_SET_SREGS, &sr);
+	expect_io(&v, "bad-state: fixed, the guest runs", HWVIRT_IO_OUT, 0x70,
+		  4, 0x55667788);
+	done_vm(&vm, &v);
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -804,6 +858,7 @@ static const struct {
 	{ "la57", test_la57 },
 	{ "fpu", test_fpu },
 	{ "shutdown", test_triple_fault },
+	{ "bad-state", test_bad_state },
 	{ "signal", test_signal },
 	{ "errors", test_errors },
 	{ "two-vms", test_two_vms },

@@ -7,21 +7,56 @@
 #
 # This work is licensed under the terms of the GNU GPL, version 2 or later.
 
+# The module selftests, linked statically: the initrd has no libc.
+vmx_build_tests() {
+    make -s -C "$top/tests/module" O="$labbuild/vmx-tests" \
+        CFLAGS="-O2 -g -Wall -Wextra -Werror -static" \
+        "$labbuild/vmx-tests/hwvirt-selftest" "$labbuild/vmx-tests/hwvirt-bench" \
+        > "$labbuild/vmx-tests.log" 2>&1 ||
+        { cat "$labbuild/vmx-tests.log" >&2; die "the static module selftests do not build"; }
+}
+
 vmx_build_initrd() {
     local dir=$1 stage=$1/initrd
     mkdir -p "$stage/bin" "$stage/dev" "$stage/proc" "$stage/sys"
     cp /bin/busybox "$stage/bin/busybox"
     install -m 755 "$labsrc/vmx/init" "$stage/init"
     cp "$labbuild/module/hwvirt.ko" "$stage/hwvirt.ko"
+    strip -o "$stage/bin/hwvirt-selftest" "$labbuild/vmx-tests/hwvirt-selftest"
+    strip -o "$stage/bin/hwvirt-bench" "$labbuild/vmx-tests/hwvirt-bench"
+    # kvm_intel, the reference, from the lab kernel.
+    mkdir -p "$stage/kvm"
+    for m in irqbypass kvm kvm-intel; do
+        f=$(find "$kroot/lib/modules/$kver/kernel" -name "$m.ko" | head -n 1)
+        [ -n "$f" ] || die "module $m.ko is not in the lab kernel"
+        cp "$f" "$stage/kvm/"
+    done
+    # QEMU with the libraries it links (the initrd has no others) and the
+    # firmware the bare-metal payload boots with, for -accel hwvirt and
+    # -accel kvm; the payload.
+    [ -x "$qemu" ] || die "no $qemu: run make first"
+    strip -o "$stage/bin/qemu-system-x86_64" "$qemu"
+    ldd "$qemu" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\/lib64\// { print $1 }' |
+        while read -r lib; do
+            mkdir -p "$stage$(dirname "$lib")"
+            cp -L "$lib" "$stage$lib"
+        done
+    mkdir -p "$stage/fw"
+    cp /usr/share/seabios/bios-256k.bin \
+        "$build/qemu-bundle/usr/local/share/qemu/kvmvapic.bin" "$stage/fw/"
+    cp "$labbuild/guests/baremetal.img" "$stage/"
+    # What /init runs (LAB_VMX_TESTS: a list of selftests, for work on one).
+    printf '%s\n' "${LAB_VMX_TESTS:-}" > "$stage/tests"
     (cd "$stage" && find . | cpio -o -H newc --quiet) > "$dir/initrd.cpio"
 }
 
-# A FAT "superfloppy" disk (no partition table) of 64 cylinders, 16 heads
-# and 63 sectors, with syslinux in its boot sector.
+# A FAT "superfloppy" disk (no partition table) of 256 cylinders, 16 heads
+# and 63 sectors (126 MiB: the initrd carries QEMU and its libraries), with
+# syslinux in its boot sector.
 vmx_build_disk() {
     local dir=$1 img=$1/disk.img
-    truncate -s $((64 * 16 * 63 * 512)) "$img"
-    mformat -i "$img" -t 64 -h 16 -s 63 ::
+    truncate -s $((256 * 16 * 63 * 512)) "$img"
+    mformat -i "$img" -t 256 -h 16 -s 63 ::
     syslinux --install "$img"
     printf '%s\n' "DEFAULT linux" "PROMPT 0" "TIMEOUT 0" "LABEL linux" \
         "  KERNEL vmlinuz" "  INITRD initrd" \
@@ -39,7 +74,7 @@ vmx_write_bochsrc() {
         "cpu: model=${LAB_BOCHS_CPU:-corei7_sandy_bridge_2600k}, count=${LAB_BOCHS_CPUS:-2}, ips=50000000" \
         "romimage: file=/usr/share/bochs/BIOS-bochs-latest" \
         "vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest" \
-        "ata0-master: type=disk, path=$dir/disk.img, mode=flat, cylinders=64, heads=16, spt=63" \
+        "ata0-master: type=disk, path=$dir/disk.img, mode=flat, cylinders=256, heads=16, spt=63" \
         "boot: disk" \
         "com1: enabled=1, mode=file, dev=$dir/serial.log" \
         "display_library: rfb, options=\"timeout=0\"" \
@@ -66,6 +101,8 @@ cmd_vmx() {
     resolve_kernel
     fetch_kernel
     build_module
+    build_guests
+    vmx_build_tests
 
     rm -rf "$dir"
     mkdir -p "$dir"
@@ -95,7 +132,7 @@ cmd_vmx() {
     kill "$pid" 2> /dev/null || true
     wait "$pid" 2> /dev/null || true
     echo "# vmx lane: $((SECONDS - start)) s in Bochs"
-    grep -aE '^(not )?ok( |$)|^# ' "$dir/serial.log" | tr -d '\r'
+    grep -aE '^(not )?ok( |$)|^# |^metric ' "$dir/serial.log" | tr -d '\r'
     grep -qa "vmx lane: done" "$dir/serial.log" &&
         ! grep -qa '^not ok' "$dir/serial.log"
 }

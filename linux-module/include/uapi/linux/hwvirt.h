@@ -54,7 +54,10 @@
 #define HWVIRT_CAP_DIRTY_LOG		(1ULL << 4)	/* HWVIRT_MEM_LOG_DIRTY */
 #define HWVIRT_CAP_IOEVENTFD		(1ULL << 5)	/* HWVIRT_IOEVENTFD */
 #define HWVIRT_CAP_IRQFD		(1ULL << 6)	/* HWVIRT_IRQFD */
-/* AMD's PerfEvtSel0-3/PerfCtr0-3 in GET/SET_MSRS (since hwvirt 0.6.0) */
+/*
+ * AMD's PerfEvtSel0-3/PerfCtr0-3 in GET/SET_MSRS (since hwvirt 0.6.0;
+ * SVM only since 0.9.0)
+ */
 #define HWVIRT_CAP_K7_PERFCTR		(1ULL << 7)
 
 struct hwvirt_info {
@@ -472,7 +475,15 @@ struct hwvirt_run {
 			__u64 gpa;		/* when it applies */
 			__u8 insn[16];
 		} internal;
-		/* HWVIRT_EXIT_FAIL_ENTRY */
+		/*
+		 * HWVIRT_EXIT_FAIL_ENTRY: nothing ran; fix the state and run
+		 * again.  SVM: hardware_reason is the exit code (-1,
+		 * VMEXIT_INVALID), detail EXITINFO1.  VMX (since 0.9.0): the
+		 * exit reason (bit 31 set; 33 invalid guest state, 34 MSR
+		 * loading, 41 machine check) and detail the qualification,
+		 * or 1 << 32 | the VM-instruction error when VMLAUNCH or
+		 * VMRESUME failed.
+		 */
 		struct {
 			__u64 hardware_reason;
 			__u64 detail;
