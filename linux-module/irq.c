@@ -15,7 +15,7 @@
  * and then kicks it: HWVIRT_REQ_EVENT, then a wake-up if it sleeps or an
  * IPI if it is in guest mode.  Everything else of a vCPU's APIC is its
  * own thread's.  The receiver publishes vcpu->mode before it reads
- * vcpu->requests (svm_enter), the sender sets the request before it
+ * vcpu->requests (hwvirt_enter_begin), the sender sets the request before it
  * reads vcpu->mode: one of them sees the other.
  */
 
@@ -52,7 +52,7 @@ void hwvirt_vcpu_kick(struct hwvirt_vcpu *vcpu)
 	int cpu, me;
 
 	set_bit(HWVIRT_REQ_EVENT, &vcpu->requests);
-	/* The request before the mode: pairs with svm_enter's smp_store_mb. */
+	/* The request before the mode: pairs with hwvirt_enter_begin(). */
 	smp_mb__after_atomic();
 	if (rcuwait_wake_up(&vcpu->wait))
 		return;

@@ -604,25 +604,8 @@ static int svm_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 		}
 		return 0;
 	}
-	if (index == 0x00000277) {
-		/* PAT: every byte a valid memory type (0, 1, 4, 5, 6, 7). */
-		int i;
-
-		for (i = 0; i < 8; i++) {
-			u8 t = data >> (8 * i);
-
-			if (t > 7 || t == 2 || t == 3)
-				return -ENOENT;
-		}
-	}
-	if (index == 0xc0000100 || index == 0xc0000101 ||
-	    index == 0xc0000102 || index == 0xc0000082 ||
-	    index == 0xc0000083 || index == 0x00000175 ||
-	    index == 0x00000176) {
-		/* Addresses must be canonical. */
-		if (!hwvirt_is_canonical(data))
-			return -ENOENT;
-	}
+	if (!hwvirt_msr_value_ok(index, data))
+		return -ENOENT;
 	p = svm_msr_slot(vmcb, index);
 	if (!p)
 		return -ENOENT;
@@ -932,41 +915,6 @@ static void svm_inject_events(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 		c->intercept_cr &= ~SVM_INTERCEPT_CR_WRITE(8);
 }
 
-/*
- * An event in EVENTINJ/EXITINTINFO format that did not reach the guest
- * goes back to the queue, to be injected at the next entry.
- */
-static void svm_requeue_info(struct hwvirt_vcpu *vcpu, u32 info, u32 err)
-{
-	u8 vector = info & SVM_EVT_VECTOR_MASK;
-
-	if (!(info & SVM_EVT_VALID))
-		return;
-	switch (info & SVM_EVT_TYPE_MASK) {
-	case SVM_EVT_TYPE_INTR:
-		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_IRQ, vector,
-				     false, 0);
-		break;
-	case SVM_EVT_TYPE_NMI:
-		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_NMI, vector,
-				     false, 0);
-		break;
-	case SVM_EVT_TYPE_EXCEPTION:
-		/*
-		 * INT3 and INTO raise their traps as exceptions, but RIP is
-		 * still on the instruction: running it again raises the trap
-		 * again, with the right return address.
-		 */
-		if (vector == HV_VEC_BP || vector == HV_VEC_OF)
-			break;
-		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_EXCEPTION, vector,
-				     info & SVM_EVT_ERROR_VALID, err);
-		break;
-	default:
-		/* A software interrupt: RIP is still on the INT, which runs again. */
-		break;
-	}
-}
 
 /*
  * Enter the guest once.  Returns with the exit recorded in the VMCB, or
@@ -978,38 +926,17 @@ static int svm_enter(struct svm_vcpu *svm)
 	struct hwvirt_vcpu *vcpu = &svm->vcpu;
 	struct vmcb *vmcb = svm->vmcb;
 	struct svm_cpu *sd;
-	bool xcr0_switched = false;
+	bool xcr0_switched;
 	int cpu;
 
 	preempt_disable();
 	local_irq_disable();
-
-	/*
-	 * Announce that we are entering, then look for work: a thread that
-	 * posts a request after our check sees IN_GUEST and kicks us, on
-	 * the CPU recorded here first.
-	 */
-	cpu = smp_processor_id();
-	WRITE_ONCE(vcpu->cpu, cpu);
-	smp_store_mb(vcpu->mode, HWVIRT_IN_GUEST);
-	if (need_resched() || signal_pending(current) ||
-	    READ_ONCE(vcpu->requests)) {
-		vcpu->mode = HWVIRT_OUTSIDE_GUEST;
+	if (!hwvirt_enter_begin(vcpu)) {
 		local_irq_enable();
 		preempt_enable();
 		return -EAGAIN;
 	}
-
-	/*
-	 * The guest's FPU state is the task's (fpu_swap_kvm_fpstate() at
-	 * HWVIRT_RUN), but after a preemption inside the run loop the
-	 * registers hold whatever ran meanwhile until the state is loaded
-	 * back, which the kernel does lazily, on the way to userspace: load
-	 * it now.
-	 */
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-
+	cpu = smp_processor_id();
 	sd = per_cpu_ptr(&svm_cpus, cpu);
 	svm_pick_asid(svm, sd, cpu);
 
@@ -1017,8 +944,6 @@ static int svm_enter(struct svm_vcpu *svm)
 	 * RDTSCP and RDPID run natively and read the guest's TSC_AUX; RDTSCP
 	 * exits (to raise #UD) while the guest's CPUID does not offer it.
 	 */
-	if (hwvirt_host_has_tsc_aux)
-		hwvirt_uret_load(HWVIRT_URET_TSC_AUX, vcpu->tsc_aux);
 	if (vcpu->has_rdtscp)
 		vmcb->control.intercept4 &= ~SVM_INTERCEPT_RDTSCP;
 	else
@@ -1037,23 +962,9 @@ static int svm_enter(struct svm_vcpu *svm)
 				vcpu->cr8;
 	svm_update_cpl(vmcb, vcpu->rflags);
 
-	if (hwvirt_host_xcr0 && (vmcb->save.cr4 & HV_CR4_OSXSAVE) &&
-	    vcpu->xcr0 != hwvirt_host_xcr0) {
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-		xcr0_switched = true;
-	}
-
-	/*
-	 * SVM switches DR6 and DR7 only: the guest's breakpoint addresses
-	 * go in by hand while its DR7 enables any (the host's come back
-	 * below, when it has some).
-	 */
-	if (vmcb->save.dr7 & SVM_DR7_ENABLES) {
-		set_debugreg(svm->db[0], 0);
-		set_debugreg(svm->db[1], 1);
-		set_debugreg(svm->db[2], 2);
-		set_debugreg(svm->db[3], 3);
-	}
+	xcr0_switched = hwvirt_enter_guest_xcr0(vcpu, vmcb->save.cr4);
+	/* SVM switches DR6 and DR7 only: the guest's DR0-3 by hand. */
+	hwvirt_enter_breakpoints(svm->db, vmcb->save.dr7);
 
 	/*
 	 * Host interrupts must stay enabled while the guest runs, so they
@@ -1068,12 +979,7 @@ static int svm_enter(struct svm_vcpu *svm)
 	current->flags &= ~PF_VCPU;
 	asm volatile("stgi" ::: "memory");
 
-	if (xcr0_switched)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, hwvirt_host_xcr0);
-	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
-
-	vcpu->mode = HWVIRT_OUTSIDE_GUEST;
+	hwvirt_enter_end(vcpu, xcr0_switched);
 	/*
 	 * VMRUN refused the state: nothing ran, and what the CPU left in
 	 * the save area is not the guest's (TCG's is half loaded).
@@ -1129,7 +1035,7 @@ static int svm_skip_or_fail(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 
 /*
  * A task switch: JMP, CALL, IRET, or an event through a task gate (the
- * event in EXITINTINFO, which svm_requeue_info() queued again: the
+ * event in EXITINTINFO, which hwvirt_requeue_info() queued again: the
  * switch delivers it, so it is taken back).  RIP is on the instruction
  * that switched, or on the one the event came to.
  */
@@ -1372,46 +1278,12 @@ done:
 	return HWVIRT_RESUME;
 }
 
-/*
- * INVPCID (shadow paging): after the checks the CPU makes, the shadow
- * MMU syncs what the guest flushes (one address, or everything).
- */
+/* INVPCID (shadow paging): emulated (x86.c). */
 static int svm_handle_invpcid(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 {
-	struct { u64 pcid, addr; } desc;
-	struct hw_insn insn;
-	u64 type;
-	int r;
+	int r = hwvirt_emulate_invpcid(vcpu);
 
-	if (hwvirt_decode_at_rip(vcpu, &insn) ||
-	    insn.opcode != HW_OPCODE_0F38(0x82) || !insn.has_mem)
-		return svm_unhandled(vcpu, vmcb);
-	type = vcpu->regs[insn.reg];
-	if (insn.mode != HW_MODE_64)
-		type = (u32)type;
-	r = hwvirt_insn_mem(vcpu, &insn, &desc, sizeof(desc), false);
-	if (r > 0)
-		return HWVIRT_RESUME;
-	if (r < 0)
-		return svm_unhandled(vcpu, vmcb);
-	if (type > 3 || (type <= 1 && (desc.pcid >> 12)) ||
-	    (type == 0 && !hwvirt_is_canonical(desc.addr)) ||
-	    (type <= 1 && (desc.pcid & 0xfff) &&
-	     !(svm_get_cr(vcpu, 4) & HV_CR4_PCIDE))) {
-		hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
-		return HWVIRT_RESUME;
-	}
-	/* No PCIDs in the CPU: a flush of one PCID flushes them all. */
-	if (type == 0) {
-		hwvirt_shadow_invlpg(vcpu, desc.addr);
-		svm_flush_tlb(vcpu);
-	} else {
-		vcpu->stat[HWVIRT_STAT_INVLPG_EXITS]++;
-		hwvirt_shadow_flush_guest_tlb(vcpu);
-	}
-	vcpu->rip += insn.len;
-	vcpu->interrupt_shadow = false;
-	return HWVIRT_RESUME;
+	return r < 0 ? svm_unhandled(vcpu, vmcb) : r;
 }
 
 /* INVLPG (shadow paging): the shadow entry back in step, the TLB's gone. */
@@ -1450,7 +1322,7 @@ static int svm_handle_exit(struct hwvirt_vcpu *vcpu)
 	int r;
 
 	vcpu->stat[HWVIRT_STAT_EXITS]++;
-	svm_requeue_info(vcpu, c->exit_int_info, c->exit_int_info_err);
+	hwvirt_requeue_info(vcpu, c->exit_int_info, c->exit_int_info_err);
 
 	/* The IRET of the NMI handler has run: NMIs may come. */
 	past_iret = svm->awaiting_iret && vcpu->rip != svm->iret_rip;
@@ -1614,7 +1486,7 @@ static int svm_vcpu_run(struct hwvirt_vcpu *vcpu)
 	r = svm_enter(svm);
 	if (r == -EAGAIN) {
 		/* Not entered: take the events back. */
-		svm_requeue_info(vcpu, svm->vmcb->control.event_inj,
+		hwvirt_requeue_info(vcpu, svm->vmcb->control.event_inj,
 				 svm->vmcb->control.event_inj_err);
 		svm->vmcb->control.event_inj = 0;
 		return HWVIRT_RESUME;

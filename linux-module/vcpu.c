@@ -51,7 +51,7 @@ void hwvirt_request_all(struct hwvirt_vm *vm, int req)
 	}
 	/*
 	 * Order the request bits before reading vcpu->mode: a vCPU entering
-	 * guest mode sets its mode, then checks requests (see svm_enter).
+	 * guest mode sets its mode, then checks requests (hwvirt_enter_begin()).
 	 */
 	smp_mb__after_atomic();
 	preempt_disable();

@@ -28,6 +28,7 @@
 #include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
@@ -50,6 +51,11 @@
 #include "mmu.h"
 #include "vmx.h"
 #include "x86.h"
+
+/* ept=0: no EPT, guests on the shadow MMU (as on a CPU without EPT). */
+static bool ept = true;
+module_param(ept, bool, 0444);
+MODULE_PARM_DESC(ept, "Use EPT where the CPU has it (default 1); 0: shadow paging only");
 
 /* What the capability MSRs said at probe time. */
 static struct {
@@ -125,6 +131,13 @@ struct vmx_vcpu {
 	u32 idt_error;
 	u64 exit_qual;
 	u32 vmfail_error;		/* VM-instruction error of a VMfail */
+
+	/*
+	 * Shadow paging: the guest's CR3 and EFER (CR0 and CR4 are in the
+	 * read shadows); the VMCS has what the CPU runs with.
+	 */
+	bool shadow;
+	u64 cr3, efer;
 
 	/* DR0-DR3 and DR6 (never loaded while DR7 disables them). */
 	u64 db[4];
@@ -312,7 +325,7 @@ static int vmx_probe(void)
 	if (vmx_caps.proc2 & (VMX_PROC2_EPT | VMX_PROC2_VPID))
 		rdmsrl_safe(VMX_MSR_EPT_VPID_CAP, &vmx_caps.ept_vpid);
 
-	vmx_caps.ept = (vmx_caps.proc2 & VMX_PROC2_EPT) &&
+	vmx_caps.ept = ept && (vmx_caps.proc2 & VMX_PROC2_EPT) &&
 		       (vmx_caps.ept_vpid & VMX_EPT_CAP_WALK4) &&
 		       (vmx_caps.ept_vpid & VMX_EPT_CAP_WB) &&
 		       (vmx_caps.ept_vpid & VMX_EPT_CAP_INVEPT) &&
@@ -333,7 +346,8 @@ static int vmx_probe(void)
 	/* RDTSCP (and RDPID) follow the guest's CPUID, per vCPU. */
 	vmx_caps.proc2 &= ~VMX_PROC2_RDTSCP;
 	if (!vmx_caps.ug)
-		pr_info("vmx: no EPT with unrestricted guest: guests cannot run on this CPU yet\n");
+		pr_info("vmx: no EPT with unrestricted guest%s: guests run on the shadow MMU, and not in real mode\n",
+			ept ? "" : " (ept=0)");
 
 	rdmsrl(VMX_MSR_CR0_FIXED0, vmx_caps.cr0_fixed0);
 	rdmsrl(VMX_MSR_CR0_FIXED1, vmx_caps.cr0_fixed1);
@@ -344,9 +358,11 @@ static int vmx_probe(void)
 
 static void vmx_describe(char *buf, size_t len)
 {
-	scnprintf(buf, len, "VMX revision %#x, VMCS %u bytes, %sEPT, %sVPID, %sunrestricted guest, %sTPR shadow",
+	scnprintf(buf, len, "VMX revision %#x, VMCS %u bytes, %sEPT%s, %sVPID, %sunrestricted guest, %sTPR shadow",
 		  vmx_caps.revision, vmx_caps.vmcs_size,
 		  vmx_caps.ept ? "" : "no ",
+		  vmx_caps.ept && (vmx_caps.ept_vpid & VMX_EPT_CAP_AD) ?
+		  " with A/D" : "",
 		  vmx_caps.vpid ? "" : "no ",
 		  vmx_caps.ug ? "" : "no ",
 		  vmx_caps.tpr_shadow ? "" : "no ");
@@ -527,7 +543,8 @@ static void vmx_cpu_disable(void)
 
 static u32 vmx_mmu_modes(void)
 {
-	return vmx_caps.ug ? 1U << HWVIRT_MMU_TDP : 0;
+	return (1U << HWVIRT_MMU_SHADOW) |
+	       (vmx_caps.ug ? 1U << HWVIRT_MMU_TDP : 0);
 }
 
 /*
@@ -695,16 +712,23 @@ static void vmx_set_segment(struct hwvirt_vcpu *vcpu, int seg,
 	vmx_put();
 }
 
+static u64 __vmx_get_efer(struct vmx_vcpu *vmx)
+{
+	return vmx->shadow ? vmx->efer : vmcs_readl(VMCS_GUEST_EFER);
+}
+
 /* With the VMCS current. */
 static u64 __vmx_get_cr(struct hwvirt_vcpu *vcpu, int cr)
 {
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
 	switch (cr) {
 	case 0:
 		return vmcs_readl(VMCS_CR0_READ_SHADOW);
 	case 2:
 		return vcpu->cr2;
 	case 3:
-		return vmcs_readl(VMCS_GUEST_CR3);
+		return vmx->shadow ? vmx->cr3 : vmcs_readl(VMCS_GUEST_CR3);
 	case 4:
 		return vmcs_readl(VMCS_CR4_READ_SHADOW);
 	case 8:
@@ -730,48 +754,84 @@ static u64 vmx_get_efer(struct hwvirt_vcpu *vcpu)
 	u64 efer;
 
 	vmx_get(vcpu);
-	efer = vmcs_readl(VMCS_GUEST_EFER);
+	efer = __vmx_get_efer(to_vmx(vcpu));
 	vmx_put();
 	return efer;
 }
 
 /*
- * EFER as the guest has it, and the entry control that must agree with
- * its LMA.  With the VMCS current.
+ * What the CPU runs with for the guest's CR0, CR4 and EFER (the read
+ * shadows and vmx->efer).  With EPT and unrestricted guest: the guest's
+ * own, with CR0.NE set and CD/NW clear (the host decides caching under
+ * EPT), CR4.VMXE.  With shadow paging, as svm_load_paging(): paging
+ * always on (PAE paging while the guest's is off or 32-bit), CR0.WP so
+ * that read-only sptes hold for the supervisor, EFER.NXE for the sptes'
+ * NX; long mode once the guest is in it.  With the VMCS current.
  */
-static void __vmx_set_efer(struct vmx_vcpu *vmx, u64 efer)
+static void vmx_load_paging(struct vmx_vcpu *vmx)
 {
+	u64 cr0 = vmcs_readl(VMCS_CR0_READ_SHADOW);
+	u64 cr4 = vmcs_readl(VMCS_CR4_READ_SHADOW);
+	u64 efer = __vmx_get_efer(vmx);
+	u64 hw_cr0 = (cr0 | HV_CR0_NE) & ~(HV_CR0_CD | HV_CR0_NW);
+	u64 hw_cr4 = cr4 | X86_CR4_VMXE;
+	bool lma = efer & HV_EFER_LMA;
+
+	if (vmx->shadow) {
+		hw_cr0 |= HV_CR0_PG | HV_CR0_WP;
+		hw_cr4 = (hw_cr4 | HV_CR4_PAE) & ~HV_CR4_PCIDE;
+		if (!(cr0 & HV_CR0_PG))
+			hw_cr4 &= ~(HV_CR4_SMEP | HV_CR4_SMAP | HV_CR4_PKE);
+		if (!lma)
+			hw_cr4 &= ~HV_CR4_LA57;
+		efer = (efer & ~(HV_EFER_LME | HV_EFER_LMA)) | HV_EFER_NXE;
+		if (lma)
+			efer |= HV_EFER_LME | HV_EFER_LMA;
+	}
+	vmcs_write(VMCS_GUEST_CR0, hw_cr0);
+	vmcs_write(VMCS_GUEST_CR4, hw_cr4);
 	vmcs_write(VMCS_GUEST_EFER, efer);
-	if (efer & HV_EFER_LMA)
+	if (lma)
 		vmx->entry |= VMX_ENTRY_IA32E;
 	else
 		vmx->entry &= ~VMX_ENTRY_IA32E;
 	vmcs_write(VMCS_ENTRY_CONTROLS, vmx->entry);
 }
 
-/*
- * CR0 and CR4: the read shadows hold the guest's values, the CPU runs
- * with what VMX needs (NE, VMXE; no CD/NW, which the host's caching
- * decides under EPT).  Unrestricted guest lifts PE and PG.
- */
+/* The guest's EFER, CR0, CR4 (the VMCS current). */
+static void __vmx_set_efer(struct vmx_vcpu *vmx, u64 efer)
+{
+	if (vmx->shadow)
+		vmx->efer = efer;
+	else
+		vmcs_write(VMCS_GUEST_EFER, efer);
+	vmx_load_paging(vmx);
+}
+
 static void __vmx_set_cr0(struct vmx_vcpu *vmx, u64 cr0)
 {
-	u64 hw = (cr0 | HV_CR0_NE) & ~(HV_CR0_CD | HV_CR0_NW);
-
 	vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
-	vmcs_write(VMCS_GUEST_CR0, hw);
+	vmx_load_paging(vmx);
 }
 
 static void __vmx_set_cr4(struct vmx_vcpu *vmx, u64 cr4)
 {
 	vmcs_write(VMCS_CR4_READ_SHADOW, cr4);
-	vmcs_write(VMCS_GUEST_CR4, cr4 | X86_CR4_VMXE);
+	vmx_load_paging(vmx);
+}
+
+static void __vmx_set_cr3(struct vmx_vcpu *vmx, u64 cr3)
+{
+	if (vmx->shadow)
+		vmx->cr3 = cr3;
+	else
+		vmcs_write(VMCS_GUEST_CR3, cr3);
 }
 
 static void vmx_set_cr0(struct hwvirt_vcpu *vcpu, u64 cr0)
 {
 	struct vmx_vcpu *vmx = vmx_get(vcpu);
-	u64 efer = vmcs_readl(VMCS_GUEST_EFER);
+	u64 efer = __vmx_get_efer(vmx);
 
 	/* Paging on with EFER.LME: long mode; paging off: out of it. */
 	if (efer & HV_EFER_LME) {
@@ -779,7 +839,10 @@ static void vmx_set_cr0(struct hwvirt_vcpu *vcpu, u64 cr0)
 			efer |= HV_EFER_LMA;
 		else
 			efer &= ~HV_EFER_LMA;
-		__vmx_set_efer(vmx, efer);
+		if (vmx->shadow)
+			vmx->efer = efer;
+		else
+			vmcs_write(VMCS_GUEST_EFER, efer);
 	}
 	__vmx_set_cr0(vmx, cr0);
 	vmx_put();
@@ -787,8 +850,7 @@ static void vmx_set_cr0(struct hwvirt_vcpu *vcpu, u64 cr0)
 
 static void vmx_set_cr3(struct hwvirt_vcpu *vcpu, u64 cr3)
 {
-	vmx_get(vcpu);
-	vmcs_write(VMCS_GUEST_CR3, cr3);
+	__vmx_set_cr3(vmx_get(vcpu), cr3);
 	vmx_put();
 }
 
@@ -836,7 +898,7 @@ static void vmx_get_sregs(struct hwvirt_vcpu *vcpu, struct hwvirt_sregs *sr)
 	sr->cr0 = __vmx_get_cr(vcpu, 0);
 	sr->cr3 = __vmx_get_cr(vcpu, 3);
 	sr->cr4 = __vmx_get_cr(vcpu, 4);
-	sr->efer = vmcs_readl(VMCS_GUEST_EFER);
+	sr->efer = __vmx_get_efer(to_vmx(vcpu));
 	vmx_put();
 	sr->cr2 = vcpu->cr2;
 	sr->cr8 = vcpu->cr8;
@@ -878,9 +940,9 @@ static int vmx_set_sregs(struct hwvirt_vcpu *vcpu,
 	vmcs_write(VMCS_GUEST_GDTR_LIMIT, sr->gdt.limit);
 	vmcs_write(VMCS_GUEST_IDTR_BASE, sr->idt.base);
 	vmcs_write(VMCS_GUEST_IDTR_LIMIT, sr->idt.limit);
-	__vmx_set_cr0(vmx, sr->cr0);
-	vmcs_write(VMCS_GUEST_CR3, sr->cr3);
-	__vmx_set_cr4(vmx, sr->cr4);
+	vmcs_write(VMCS_CR0_READ_SHADOW, sr->cr0);
+	vmcs_write(VMCS_CR4_READ_SHADOW, sr->cr4);
+	__vmx_set_cr3(vmx, sr->cr3);
 	__vmx_set_efer(vmx, sr->efer);
 	vmx_put();
 	vcpu->cr2 = sr->cr2;
@@ -918,7 +980,7 @@ static int vmx_get_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data)
 	vmx_get(vcpu);
 	switch (index) {
 	case MSR_EFER:
-		*data = vmcs_readl(VMCS_GUEST_EFER);
+		*data = __vmx_get_efer(vmx);
 		break;
 	case 0x00000174:
 		*data = vmcs_read32(VMCS_GUEST_SYSENTER_CS);
@@ -954,32 +1016,11 @@ static int vmx_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	int r = 0;
 
-	switch (index) {
-	case 0xc0000100: case 0xc0000101: case 0xc0000102:
-	case 0xc0000082: case 0xc0000083:
-	case 0x00000175: case 0x00000176:
-		/* Addresses must be canonical. */
-		if (!hwvirt_is_canonical(data))
-			return -ENOENT;
-		break;
-	case 0x00000277: {
-		/* PAT: every byte a valid memory type (0, 1, 4, 5, 6, 7). */
-		int i;
-
-		for (i = 0; i < 8; i++) {
-			u8 t = data >> (8 * i);
-
-			if (t > 7 || t == 2 || t == 3)
-				return -ENOENT;
-		}
-		break;
-	}
-	case 0x000001d9:
-		/* DEBUGCTL: LBR and BTF only; kept, not acted upon. */
-		if (data & ~3ULL)
-			return -ENOENT;
-		break;
-	}
+	if (!hwvirt_msr_value_ok(index, data))
+		return -ENOENT;
+	/* DEBUGCTL: LBR and BTF only; kept, not acted upon. */
+	if (index == 0x000001d9 && (data & ~3ULL))
+		return -ENOENT;
 
 	switch (index) {
 	case 0xc0000102:
@@ -1002,7 +1043,7 @@ static int vmx_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 	vmx_get(vcpu);
 	switch (index) {
 	case MSR_EFER: {
-		u64 old = vmcs_readl(VMCS_GUEST_EFER);
+		u64 old = __vmx_get_efer(vmx);
 
 		if (data & ~EFER_VALID) {
 			r = -ENOENT;
@@ -1060,13 +1101,24 @@ static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 	vmx->proc = vmx_caps.proc;
 	vmx->proc2 = vmx_caps.proc2;
 	vmx->entry = vmx_caps.entry;
+	if (vmx->shadow) {
+		/*
+		 * Shadow paging: the guest's CR3 is ours to show, its #PFs,
+		 * INVLPGs and INVPCIDs (which exit with INVLPG exiting) ours
+		 * to look at first; no EPT, so no unrestricted guest.
+		 */
+		vmx->proc |= VMX_PROC_CR3_LOAD | VMX_PROC_CR3_STORE |
+			     VMX_PROC_INVLPG;
+		vmx->proc2 &= ~(VMX_PROC2_EPT | VMX_PROC2_UNRESTRICTED_GUEST);
+	}
 	vmcs_write(VMCS_PIN_CONTROLS, vmx_caps.pin);
 	vmcs_write(VMCS_PROC_CONTROLS, vmx->proc);
 	vmcs_write(VMCS_PROC2_CONTROLS, vmx->proc2);
 	vmcs_write(VMCS_EXIT_CONTROLS, vmx_caps.exit);
 	vmcs_write(VMCS_ENTRY_CONTROLS, vmx->entry);
 	/* #DB exits: DR6 is the module's (see vmx_handle_exception()). */
-	vmcs_write(VMCS_EXCEPTION_BITMAP, BIT(HV_VEC_DB));
+	vmcs_write(VMCS_EXCEPTION_BITMAP, BIT(HV_VEC_DB) |
+		   (vmx->shadow ? BIT(HV_VEC_PF) : 0));
 	vmcs_write(VMCS_PF_ERROR_MASK, 0);
 	vmcs_write(VMCS_PF_ERROR_MATCH, 0);
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
@@ -1081,10 +1133,16 @@ static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, ~0UL);
 	if (vmx->vpid)
 		vmcs_write(VMCS_VPID, vmx->vpid);
-	if (vmx_caps.ept)
+	/*
+	 * EPT accessed/dirty flags where the CPU has them (it sets them in
+	 * bits 8 and 9, which tdp.c leaves alone; dirty logging does not
+	 * use them yet).
+	 */
+	if (!vmx->shadow)
 		vmcs_write(VMCS_EPT_POINTER,
 			   hwvirt_tdp_root(vcpu->vm) | VMX_EPTP_MT_WB |
-			   VMX_EPTP_WALK(4));
+			   VMX_EPTP_WALK(4) |
+			   (vmx_caps.ept_vpid & VMX_EPT_CAP_AD ? VMX_EPTP_AD : 0));
 	if (vmx_caps.tpr_shadow) {
 		/* The TPR's shadow: the page's byte 0x80 (see vmx_enter()). */
 		vmcs_write(VMCS_VIRTUAL_APIC_ADDR, page_to_phys(vmx->vapic));
@@ -1115,6 +1173,7 @@ static void vmx_vcpu_reset(struct hwvirt_vcpu *vcpu)
 	struct hwvirt_segment s;
 	int n;
 
+	vmx->shadow = vcpu->vm->mmu_mode == HWVIRT_MMU_SHADOW;
 	vmx_init_vmcs(vmx);
 	s = data;
 	s.selector = 0xf000;
@@ -1132,9 +1191,9 @@ static void vmx_vcpu_reset(struct hwvirt_vcpu *vcpu)
 	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0xffff);
 	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
 	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0xffff);
-	__vmx_set_cr0(vmx, 0x60000010);		/* CD, NW, ET */
-	vmcs_write(VMCS_GUEST_CR3, 0);
-	__vmx_set_cr4(vmx, 0);
+	vmcs_write(VMCS_CR0_READ_SHADOW, 0x60000010);	/* CD, NW, ET */
+	vmcs_write(VMCS_CR4_READ_SHADOW, 0);
+	__vmx_set_cr3(vmx, 0);
 	__vmx_set_efer(vmx, 0);
 	vmcs_write(VMCS_GUEST_DR7, 0x400);
 	vmcs_write(VMCS_GUEST_DEBUGCTL, 0);
@@ -1149,6 +1208,8 @@ static void vmx_vcpu_reset(struct hwvirt_vcpu *vcpu)
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, 0);
 	vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
 	vmx_put();
+	if (vmx->shadow)
+		hwvirt_shadow_reset(vcpu);
 
 	memset(vmx->db, 0, sizeof(vmx->db));
 	vmx->dr6 = 0xffff0ff0;
@@ -1216,6 +1277,22 @@ static void vmx_vcpu_free(struct hwvirt_vcpu *vcpu)
 static void vmx_flush_tlb(struct hwvirt_vcpu *vcpu)
 {
 	to_vmx(vcpu)->flush_pending = true;
+}
+
+/*
+ * The CPU's translation of gva for this guest (shadow paging): INVVPID
+ * here, or of the whole VPID; without a VPID every entry flushes.
+ */
+static void vmx_flush_gva(struct vmx_vcpu *vmx, u64 gva)
+{
+	if (!vmx->vpid)
+		return;
+	vmx_get(&vmx->vcpu);
+	if ((vmx_caps.ept_vpid & VMX_VPID_CAP_ADDR) && hwvirt_is_canonical(gva))
+		invvpid(VMX_INVVPID_ADDR, vmx->vpid, gva);
+	else
+		vmx->flush_pending = true;
+	vmx_put();
 }
 
 /* ------------------------------------------------------------------------
@@ -1302,34 +1379,6 @@ static void vmx_inject_events(struct vmx_vcpu *vmx)
 	vmx_set_proc(vmx, proc);
 }
 
-/* An event in the IDT-vectoring format that did not reach the guest. */
-static void vmx_requeue_info(struct hwvirt_vcpu *vcpu, u32 info, u32 err)
-{
-	u8 vector = info & VMX_INTR_VECTOR_MASK;
-
-	if (!(info & VMX_INTR_VALID))
-		return;
-	switch (info & VMX_INTR_TYPE_MASK) {
-	case VMX_INTR_TYPE_EXT:
-		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_IRQ, vector,
-				     false, 0);
-		break;
-	case VMX_INTR_TYPE_NMI:
-		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_NMI, vector,
-				     false, 0);
-		break;
-	case VMX_INTR_TYPE_HW_EXCEPTION:
-		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_EXCEPTION, vector,
-				     info & VMX_INTR_ERROR_VALID, err);
-		break;
-	default:
-		/*
-		 * INT n, INT3, INTO, INT1: RIP is still on the instruction,
-		 * which runs again.
-		 */
-		break;
-	}
-}
 
 /* Write the host state that may have changed since the last entry. */
 static void vmx_host_entry_state(struct vmx_vcpu *vmx)
@@ -1352,11 +1401,11 @@ static void vmx_host_entry_state(struct vmx_vcpu *vmx)
 }
 
 /* PAE paging without long mode: the CPU takes the PDPTEs from the VMCS. */
-static bool vmx_pae_paging(void)
+static bool vmx_pae_paging(struct vmx_vcpu *vmx)
 {
 	return (vmcs_readl(VMCS_CR0_READ_SHADOW) & HV_CR0_PG) &&
 	       (vmcs_readl(VMCS_CR4_READ_SHADOW) & HV_CR4_PAE) &&
-	       !(vmcs_readl(VMCS_GUEST_EFER) & HV_EFER_LMA);
+	       !(__vmx_get_efer(vmx) & HV_EFER_LMA);
 }
 
 /*
@@ -1370,34 +1419,20 @@ static int vmx_enter(struct vmx_vcpu *vmx)
 	unsigned long host_kgs;
 	u64 debugctl;
 	u16 ds, es, fs, gs, ldt;
-	bool xcr0_switched = false, pae;
+	bool xcr0_switched, pae;
 	int cpu, i, r;
 
 	vmx_get(vcpu);
 	local_irq_disable();
-
-	/*
-	 * Announce that we are entering, then look for work: a thread that
-	 * posts a request after our check sees IN_GUEST and kicks us, on
-	 * the CPU recorded here first.
-	 */
-	cpu = smp_processor_id();
-	WRITE_ONCE(vcpu->cpu, cpu);
-	smp_store_mb(vcpu->mode, HWVIRT_IN_GUEST);
-	if (need_resched() || signal_pending(current) ||
-	    READ_ONCE(vcpu->requests)) {
-		vcpu->mode = HWVIRT_OUTSIDE_GUEST;
+	if (!hwvirt_enter_begin(vcpu)) {
 		local_irq_enable();
 		vmx_put();
 		return -EAGAIN;
 	}
-
-	/* See svm_enter(): the guest's FPU state back in the registers. */
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
+	cpu = smp_processor_id();
 
 	if (vmx->flush_pending) {
-		if (vmx_caps.ept)
+		if (!vmx->shadow)
 			invept(vmx_caps.ept_vpid & VMX_EPT_CAP_INVEPT_SINGLE ?
 			       VMX_INVEPT_SINGLE : VMX_INVEPT_ALL,
 			       vmcs_readl(VMCS_EPT_POINTER));
@@ -1409,8 +1444,6 @@ static int vmx_enter(struct vmx_vcpu *vmx)
 	}
 	vmx_host_entry_state(vmx);
 
-	if (hwvirt_host_has_tsc_aux)
-		hwvirt_uret_load(HWVIRT_URET_TSC_AUX, vcpu->tsc_aux);
 	hwvirt_uret_load(HWVIRT_URET_STAR, vmx->star);
 	hwvirt_uret_load(HWVIRT_URET_LSTAR, vmx->lstar);
 	hwvirt_uret_load(HWVIRT_URET_CSTAR, vmx->cstar);
@@ -1425,24 +1458,14 @@ static int vmx_enter(struct vmx_vcpu *vmx)
 	vmcs_write(VMCS_GUEST_RIP, vcpu->rip);
 	vmcs_write(VMCS_GUEST_RFLAGS, vcpu->rflags);
 	vmcs_write(VMCS_TSC_OFFSET, hwvirt_tsc_offset(vcpu));
-	pae = vmx_pae_paging();
+	pae = !vmx->shadow && vmx_pae_paging(vmx);
 	if (pae)
 		for (i = 0; i < 4; i++)
 			vmcs_write(VMCS_GUEST_PDPTR0 + 2 * i, vcpu->pdptes[i]);
 
-	if (hwvirt_host_xcr0 &&
-	    (vmcs_readl(VMCS_CR4_READ_SHADOW) & HV_CR4_OSXSAVE) &&
-	    vcpu->xcr0 != hwvirt_host_xcr0) {
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-		xcr0_switched = true;
-	}
-	/* The guest's breakpoints, while its DR7 enables any. */
-	if (vmcs_readl(VMCS_GUEST_DR7) & 0xff) {
-		set_debugreg(vmx->db[0], 0);
-		set_debugreg(vmx->db[1], 1);
-		set_debugreg(vmx->db[2], 2);
-		set_debugreg(vmx->db[3], 3);
-	}
+	xcr0_switched = hwvirt_enter_guest_xcr0(vcpu,
+					vmcs_readl(VMCS_CR4_READ_SHADOW));
+	hwvirt_enter_breakpoints(vmx->db, vmcs_readl(VMCS_GUEST_DR7));
 
 	/* Host state the exit loses or the guest may change in the CPU. */
 	savesegment(ds, ds);
@@ -1455,9 +1478,14 @@ static int vmx_enter(struct vmx_vcpu *vmx)
 	if (host_kgs != vmx->kernel_gs_base)
 		wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 
+	/* CR2 is the CPU's register in the guest: a host #PF may change it. */
+	if (read_cr2() != vcpu->cr2)
+		write_cr2(vcpu->cr2);
+
 	current->flags |= PF_VCPU;
 	r = hwvirt_vmx_vmrun(vcpu->regs, vmx->launched);
 	current->flags &= ~PF_VCPU;
+	vcpu->cr2 = read_cr2();
 
 	/* The guest's KERNEL_GS_BASE, before a GS load changes the MSR. */
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
@@ -1480,12 +1508,7 @@ static int vmx_enter(struct vmx_vcpu *vmx)
 		wrmsrl(MSR_KERNEL_GS_BASE, host_kgs);
 	if (debugctl)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
-	if (xcr0_switched)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, hwvirt_host_xcr0);
-	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
-
-	vcpu->mode = HWVIRT_OUTSIDE_GUEST;
+	hwvirt_enter_end(vcpu, xcr0_switched);
 	if (r) {
 		vmx->vmfail_error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
 		vmx->exit_reason = ~0U;
@@ -1518,7 +1541,7 @@ static int vmx_enter(struct vmx_vcpu *vmx)
 	vcpu->interrupt_shadow = i & (VMX_INTERRUPTIBILITY_STI |
 				      VMX_INTERRUPTIBILITY_MOV_SS);
 	vcpu->nmi_masked = i & VMX_INTERRUPTIBILITY_NMI;
-	if (pae || vmx_pae_paging())
+	if (pae || (!vmx->shadow && vmx_pae_paging(vmx)))
 		for (i = 0; i < 4; i++)
 			vcpu->pdptes[i] = vmcs_readl(VMCS_GUEST_PDPTR0 + 2 * i);
 	if (vmx_caps.tpr_shadow) {
@@ -1691,8 +1714,9 @@ static int vmx_handle_dr(struct vmx_vcpu *vmx)
 }
 
 /*
- * An exception the guest raised and the exception bitmap caught: only #DB,
- * whose DR6 bits come in the qualification (the CPU leaves DR6 alone).
+ * An exception the guest raised and the exception bitmap caught: #DB,
+ * whose DR6 bits come in the qualification (the CPU leaves DR6 alone),
+ * and with shadow paging #PF (the qualification is the address).
  */
 static int vmx_handle_exception(struct vmx_vcpu *vmx)
 {
@@ -1702,6 +1726,9 @@ static int vmx_handle_exception(struct vmx_vcpu *vmx)
 	if ((info & VMX_INTR_TYPE_MASK) == VMX_INTR_TYPE_NMI)
 		return HWVIRT_RESUME;	/* the host's, taken in vmx_enter() */
 	vcpu->stat[HWVIRT_STAT_EXIT_EXCEPTION]++;
+	if ((info & VMX_INTR_VECTOR_MASK) == HV_VEC_PF && vmx->shadow)
+		return hwvirt_shadow_page_fault(vcpu, vmx->exit_qual,
+						vmx->exit_intr_error);
 	if ((info & VMX_INTR_VECTOR_MASK) == HV_VEC_DB) {
 		/* B0-B3, BD, BS as the #DB found them. */
 		vmx->dr6 = (vmx->dr6 & ~0x600fULL) | (vmx->exit_qual & 0x600f);
@@ -1781,7 +1808,7 @@ static int vmx_handle_exit(struct vmx_vcpu *vmx)
 	if (reason == ~0U || (reason & VMX_EXIT_REASON_ENTRY_FAIL))
 		return vmx_fail_entry(vmx);
 	vcpu->stat[HWVIRT_STAT_EXITS]++;
-	vmx_requeue_info(vcpu, vmx->idt_info, vmx->idt_error);
+	hwvirt_requeue_info(vcpu, vmx->idt_info, vmx->idt_error);
 
 	switch (reason & VMX_EXIT_REASON_MASK) {
 	case VMX_EXIT_EXCEPTION_NMI:
@@ -1875,6 +1902,15 @@ static int vmx_handle_exit(struct vmx_vcpu *vmx)
 			return HWVIRT_RESUME;
 		}
 		return vmx_skip(vmx);
+	case VMX_EXIT_INVLPG:
+		/* Shadow paging: the shadow entry in step, the TLB's gone. */
+		vcpu->stat[HWVIRT_STAT_INVLPG_EXITS]++;
+		hwvirt_shadow_invlpg(vcpu, q);
+		vmx_flush_gva(vmx, q);
+		return vmx_skip(vmx);
+	case VMX_EXIT_INVPCID:
+		r = hwvirt_emulate_invpcid(vcpu);
+		return r < 0 ? vmx_unhandled(vmx) : r;
 	case VMX_EXIT_INVD:
 	case VMX_EXIT_WBINVD:
 		return vmx_skip(vmx);
@@ -1897,10 +1933,23 @@ static int vmx_handle_exit(struct vmx_vcpu *vmx)
 
 static int vmx_vcpu_run(struct hwvirt_vcpu *vcpu)
 {
-	struct vmx_vcpu *vmx = vmx_get(vcpu);
-	u64 rip;
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 rip, cr3;
 	int r;
 
+	if (vmx->shadow) {
+		/* Without unrestricted guest the CPU runs no real mode. */
+		if (!(vmx_get_cr(vcpu, 0) & HV_CR0_PE))
+			return hwvirt_internal_error(vcpu,
+						     HWVIRT_INTERNAL_UNSUPPORTED,
+						     0, 0, 0, 0);
+		r = hwvirt_shadow_root(vcpu, &cr3);
+		if (r)
+			return r;
+	}
+	vmx_get(vcpu);
+	if (vmx->shadow)
+		vmcs_write(VMCS_GUEST_CR3, cr3);
 	vmx_inject_events(vmx);
 	vmx_put();
 	r = vmx_enter(vmx);
@@ -1910,7 +1959,7 @@ static int vmx_vcpu_run(struct hwvirt_vcpu *vcpu)
 
 		vmx_get(vcpu);
 		info = vmcs_read32(VMCS_ENTRY_INTR_INFO);
-		vmx_requeue_info(vcpu, info,
+		hwvirt_requeue_info(vcpu, info,
 				 vmcs_read32(VMCS_ENTRY_EXCEPTION_ERROR));
 		vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
 		vmx_put();

@@ -17,6 +17,8 @@
 #include <linux/srcu.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
@@ -642,6 +644,29 @@ static bool guest_has_tsc_aux(struct hwvirt_vcpu *vcpu)
 	       guest_cpuid_has(vcpu, 0x7, 2, 22);
 }
 
+bool hwvirt_msr_value_ok(u32 index, u64 data)
+{
+	int i;
+
+	switch (index) {
+	case 0x00000277:
+		/* PAT: every byte a valid memory type (0, 1, 4, 5, 6, 7). */
+		for (i = 0; i < 8; i++) {
+			u8 t = data >> (8 * i);
+
+			if (t > 7 || t == 2 || t == 3)
+				return false;
+		}
+		return true;
+	case 0xc0000100: case 0xc0000101: case 0xc0000102:
+	case 0xc0000082: case 0xc0000083:
+	case 0x00000175: case 0x00000176:
+		/* FS/GS/KERNEL_GS base, LSTAR, CSTAR, SYSENTER_ESP/EIP. */
+		return hwvirt_is_canonical(data);
+	}
+	return true;
+}
+
 void hwvirt_cpuid_changed(struct hwvirt_vcpu *vcpu)
 {
 	vcpu->has_rdtscp = guest_cpuid_has(vcpu, 0x80000001, 3, 27);
@@ -1198,6 +1223,38 @@ enum hwvirt_inject hwvirt_next_event(struct hwvirt_vcpu *vcpu,
 	if (blocked >= 0)
 		w->tpr_below = blocked >> 4;
 	return HWVIRT_INJECT_NONE;
+}
+
+/*
+ * SVM's EXITINTINFO/EVENTINJ and VMX's IDT-vectoring/VM-entry
+ * interruption information share their layout and their types 0
+ * (interrupt), 2 (NMI) and 3 (exception).  INT n (4), and INT3, INTO,
+ * INT1 (SVM: exceptions 3 and 4; VMX: types 5 and 6) leave RIP on their
+ * instruction, which runs again and raises them with the right return
+ * address: not queued.
+ */
+void hwvirt_requeue_info(struct hwvirt_vcpu *vcpu, u32 info, u32 err)
+{
+	u8 vector = info & HV_EVT_VECTOR_MASK;
+
+	if (!(info & HV_EVT_VALID))
+		return;
+	switch (info & HV_EVT_TYPE_MASK) {
+	case HV_EVT_TYPE_INTR:
+		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_IRQ, vector,
+				     false, 0);
+		break;
+	case HV_EVT_TYPE_NMI:
+		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_NMI, vector,
+				     false, 0);
+		break;
+	case HV_EVT_TYPE_EXCEPTION:
+		if (vector == HV_VEC_BP || vector == HV_VEC_OF)
+			break;
+		hwvirt_requeue_event(vcpu, HWVIRT_EVENT_TYPE_EXCEPTION, vector,
+				     info & HV_EVT_ERROR_VALID, err);
+		break;
+	}
 }
 
 void hwvirt_requeue_event(struct hwvirt_vcpu *vcpu, int type, u8 vector,
@@ -1917,6 +1974,112 @@ static int page_cross(struct hwvirt_vcpu *vcpu, const struct hw_insn *insn,
 		return -EOPNOTSUPP;
 	*gpa = gpa1;
 	return 0;
+}
+
+/*
+ * The steps of a guest entry both backends take, around their own (see
+ * x86.h).  With interrupts disabled.
+ */
+bool hwvirt_enter_begin(struct hwvirt_vcpu *vcpu)
+{
+	/*
+	 * Announce that we are entering, then look for work: a thread that
+	 * posts a request after our check sees IN_GUEST and kicks us, on
+	 * the CPU recorded here first.
+	 */
+	WRITE_ONCE(vcpu->cpu, smp_processor_id());
+	/* Pairs with the kick's check of mode after it sets a request. */
+	smp_store_mb(vcpu->mode, HWVIRT_IN_GUEST);
+	if (need_resched() || signal_pending(current) ||
+	    READ_ONCE(vcpu->requests)) {
+		vcpu->mode = HWVIRT_OUTSIDE_GUEST;
+		return false;
+	}
+	/*
+	 * The guest's FPU state is the task's (fpu_swap_kvm_fpstate() at
+	 * HWVIRT_RUN), but after a preemption inside the run loop the
+	 * registers hold whatever ran meanwhile until the state is loaded
+	 * back, which the kernel does lazily, on the way to userspace: load
+	 * it now.
+	 */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	if (hwvirt_host_has_tsc_aux)
+		hwvirt_uret_load(HWVIRT_URET_TSC_AUX, vcpu->tsc_aux);
+	return true;
+}
+
+bool hwvirt_enter_guest_xcr0(struct hwvirt_vcpu *vcpu, u64 cr4)
+{
+	if (!hwvirt_host_xcr0 || !(cr4 & HV_CR4_OSXSAVE) ||
+	    vcpu->xcr0 == hwvirt_host_xcr0)
+		return false;
+	xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	return true;
+}
+
+void hwvirt_enter_breakpoints(const u64 db[4], u64 dr7)
+{
+	/* The guest's breakpoint addresses, while its DR7 enables any. */
+	if (dr7 & 0xff) {
+		set_debugreg(db[0], 0);
+		set_debugreg(db[1], 1);
+		set_debugreg(db[2], 2);
+		set_debugreg(db[3], 3);
+	}
+}
+
+void hwvirt_enter_end(struct hwvirt_vcpu *vcpu, bool xcr0_switched)
+{
+	if (xcr0_switched)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, hwvirt_host_xcr0);
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	vcpu->mode = HWVIRT_OUTSIDE_GUEST;
+}
+
+/*
+ * INVPCID, intercepted under shadow paging: after the checks the CPU
+ * makes, the shadow MMU syncs what the guest flushes (one address, or
+ * everything), and the CPU's TLB goes.  HWVIRT_RESUME, or -EOPNOTSUPP
+ * when the instruction cannot be read.
+ */
+int hwvirt_emulate_invpcid(struct hwvirt_vcpu *vcpu)
+{
+	const struct hwvirt_backend *b = hwvirt_backend;
+	struct { u64 pcid, addr; } desc;
+	struct hw_insn insn;
+	u64 type;
+	int r;
+
+	if (hwvirt_decode_at_rip(vcpu, &insn) ||
+	    insn.opcode != HW_OPCODE_0F38(0x82) || !insn.has_mem)
+		return -EOPNOTSUPP;
+	type = vcpu->regs[insn.reg];
+	if (insn.mode != HW_MODE_64)
+		type = (u32)type;
+	r = hwvirt_insn_mem(vcpu, &insn, &desc, sizeof(desc), false);
+	if (r > 0)
+		return HWVIRT_RESUME;
+	if (r < 0)
+		return -EOPNOTSUPP;
+	if (type > 3 || (type <= 1 && (desc.pcid >> 12)) ||
+	    (type == 0 && !hwvirt_is_canonical(desc.addr)) ||
+	    (type <= 1 && (desc.pcid & 0xfff) &&
+	     !(b->get_cr(vcpu, 4) & HV_CR4_PCIDE))) {
+		hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
+		return HWVIRT_RESUME;
+	}
+	/* No PCIDs in the CPU: a flush of one PCID flushes them all. */
+	vcpu->stat[HWVIRT_STAT_INVLPG_EXITS]++;
+	if (type == 0)
+		hwvirt_shadow_invlpg(vcpu, desc.addr);
+	else
+		hwvirt_shadow_flush_guest_tlb(vcpu);
+	b->flush_tlb(vcpu);
+	vcpu->rip += insn.len;
+	vcpu->interrupt_shadow = false;
+	return HWVIRT_RESUME;
 }
 
 int hwvirt_emulate_access(struct hwvirt_vcpu *vcpu, u64 gpa)

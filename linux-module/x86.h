@@ -124,6 +124,25 @@ u32 hwvirt_cpu_signature(struct hwvirt_vcpu *vcpu);
 void hwvirt_emulate_cpuid(struct hwvirt_vcpu *vcpu);
 int hwvirt_emulate_rdpmc(struct hwvirt_vcpu *vcpu);
 int hwvirt_emulate_rdtscp(struct hwvirt_vcpu *vcpu);
+int hwvirt_emulate_invpcid(struct hwvirt_vcpu *vcpu);
+/*
+ * A value the CPU would refuse (#GP) for an MSR a backend keeps: a PAT
+ * with a reserved memory type, a non-canonical address.
+ */
+bool hwvirt_msr_value_ok(u32 index, u64 data);
+
+/*
+ * A guest entry, with interrupts disabled: hwvirt_enter_begin() announces
+ * guest mode, or returns false (the mode back) when a request, a signal or
+ * a reschedule waits, and loads the guest's FPU state and TSC_AUX; then
+ * the guest's XCR0 (true if switched) for the CR4 it runs with, and its
+ * breakpoints for its DR7; hwvirt_enter_end() after the exit puts the
+ * host's back and leaves guest mode.
+ */
+bool hwvirt_enter_begin(struct hwvirt_vcpu *vcpu);
+bool hwvirt_enter_guest_xcr0(struct hwvirt_vcpu *vcpu, u64 cr4);
+void hwvirt_enter_breakpoints(const u64 db[4], u64 dr7);
+void hwvirt_enter_end(struct hwvirt_vcpu *vcpu, bool xcr0_switched);
 /* Guest TSC - host TSC for the vCPU. */
 static inline s64 hwvirt_tsc_offset(struct hwvirt_vcpu *vcpu)
 {
@@ -267,6 +286,18 @@ enum hwvirt_inject hwvirt_next_event(struct hwvirt_vcpu *vcpu,
 				     struct hwvirt_window *w);
 bool hwvirt_interruptible(struct hwvirt_vcpu *vcpu);
 bool hwvirt_user_irq_window(struct hwvirt_vcpu *vcpu);
+/*
+ * An event the CPU did not deliver, in the event-information layout of
+ * both vendors (EXITINTINFO, IDT-vectoring information): queued again.
+ */
+#define HV_EVT_VECTOR_MASK	0xff
+#define HV_EVT_TYPE_MASK	(7U << 8)
+#define HV_EVT_TYPE_INTR	(0U << 8)
+#define HV_EVT_TYPE_NMI		(2U << 8)
+#define HV_EVT_TYPE_EXCEPTION	(3U << 8)
+#define HV_EVT_ERROR_VALID	(1U << 11)
+#define HV_EVT_VALID		(1U << 31)
+void hwvirt_requeue_info(struct hwvirt_vcpu *vcpu, u32 info, u32 err);
 /* An event the CPU did not deliver (EXITINTINFO): deliver it again. */
 void hwvirt_requeue_event(struct hwvirt_vcpu *vcpu, int type, u8 vector,
 			  bool has_error, u32 error_code);

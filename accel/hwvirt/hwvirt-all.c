@@ -774,6 +774,9 @@ static const char *hwvirt_internal_reason(uint32_t suberror)
         return "guest memory that is not reachable";
     case HWVIRT_INTERNAL_DELIVERY:
         return "an event that could not be delivered";
+    case HWVIRT_INTERNAL_UNSUPPORTED:
+        return "a guest state this host CPU cannot run (real mode on VT-x "
+               "needs EPT with unrestricted guest: hwvirt.ko ept=1)";
     }
     return "an unknown internal error";
 }

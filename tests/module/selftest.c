@@ -622,6 +622,39 @@ static void test_bad_state(void)
 	done_vm(&vm, &v);
 }
 
+/*
+ * Real mode: runs, except on VMX without unrestricted guest (a shadow-MMU
+ * VM there), which must refuse it clearly: an internal error that says
+ * so, not an entry failure or a wrong result.
+ */
+static void test_real_mode(void)
+{
+	struct hwvirt_vm_info vi;
+	struct hwvirt_info info;
+	struct tvm vm;
+	struct tvcpu v;
+	int r;
+
+	new_vm(&vm, &v);
+	ioctl(vm.sys, HWVIRT_GET_INFO, &info);
+	if (ioctl(vm.fd, HWVIRT_GET_VM_INFO, &vi))
+		fail_setup("HWVIRT_GET_VM_INFO");
+	load_blob(&vm, guest_pio, guest_pio_end);
+	set_real_mode(&v);
+	if (info.backend == HWVIRT_BACKEND_VMX &&
+	    vi.mmu_mode == HWVIRT_MMU_SHADOW) {
+		r = run(&v);
+		check(r == HWVIRT_EXIT_INTERNAL_ERROR &&
+		      v.run->internal.suberror == HWVIRT_INTERNAL_UNSUPPORTED,
+		      "real-mode: refused on VMX without unrestricted guest (%s, suberror %u)",
+		      exit_name(r), r == HWVIRT_EXIT_INTERNAL_ERROR ?
+		      v.run->internal.suberror : 0);
+	} else {
+		expect_io(&v, "real-mode: runs", HWVIRT_IO_OUT, 0x10, 1, 0x42);
+	}
+	done_vm(&vm, &v);
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -859,6 +892,7 @@ static const struct {
 	{ "fpu", test_fpu },
 	{ "shutdown", test_triple_fault },
 	{ "bad-state", test_bad_state },
+	{ "real-mode", test_real_mode },
 	{ "signal", test_signal },
 	{ "errors", test_errors },
 	{ "two-vms", test_two_vms },

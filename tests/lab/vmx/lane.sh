@@ -47,6 +47,7 @@ vmx_build_initrd() {
     cp "$labbuild/guests/baremetal.img" "$stage/"
     # What /init runs (LAB_VMX_TESTS: a list of selftests, for work on one).
     printf '%s\n' "${LAB_VMX_TESTS:-}" > "$stage/tests"
+    printf '%s\n' "${LAB_VMX_SHADOW_TESTS:-}" > "$stage/tests-shadow"
     (cd "$stage" && find . | cpio -o -H newc --quiet) > "$dir/initrd.cpio"
 }
 

@@ -426,6 +426,11 @@ struct hwvirt_mp_state {
 #define HWVIRT_INTERNAL_UNHANDLED_EXIT	2	/* an exit the module does not handle */
 #define HWVIRT_INTERNAL_MEMORY		3	/* guest memory unreachable */
 #define HWVIRT_INTERNAL_DELIVERY	4	/* event delivery failed */
+/*
+ * A guest state this CPU cannot run (since 0.9.0): real mode on VMX
+ * without unrestricted guest (ept=0, or no EPT).
+ */
+#define HWVIRT_INTERNAL_UNSUPPORTED	5
 
 struct hwvirt_run {
 	/* in: set by userspace before HWVIRT_RUN */
