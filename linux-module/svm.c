@@ -915,7 +915,6 @@ static void svm_inject_events(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 		c->intercept_cr &= ~SVM_INTERCEPT_CR_WRITE(8);
 }
 
-
 /*
  * Enter the guest once.  Returns with the exit recorded in the VMCB, or
  * -EAGAIN when the entry was abandoned (a signal, a reschedule or a
@@ -981,8 +980,9 @@ static int svm_enter(struct svm_vcpu *svm)
 
 	hwvirt_enter_end(vcpu, xcr0_switched);
 	/*
-	 * VMRUN refused the state: nothing ran, and what the CPU left in
-	 * the save area is not the guest's (TCG's is half loaded).
+	 * VMRUN refused the state: nothing ran, and the save area need not
+	 * hold the guest's state (under TCG the guest then ran from the
+	 * wrong place): keep the vCPU's.
 	 */
 	if (vmcb->control.exit_code == SVM_EXIT_INVALID)
 		goto out;
@@ -1104,24 +1104,8 @@ static int svm_handle_task_switch(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 
 static int svm_handle_msr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 {
-	u32 index = vcpu->regs[HW_RCX];
-	u64 data;
-
-	vcpu->stat[HWVIRT_STAT_EXIT_MSR]++;
-	if (vmcb->control.exit_info_1) {
-		data = (vcpu->regs[HW_RDX] << 32) | (u32)vcpu->regs[HW_RAX];
-		if (hwvirt_set_msr(vcpu, index, data, true)) {
-			hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
-			return HWVIRT_RESUME;
-		}
-	} else {
-		if (hwvirt_get_msr_from(vcpu, index, &data, true)) {
-			hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
-			return HWVIRT_RESUME;
-		}
-		vcpu->regs[HW_RAX] = (u32)data;
-		vcpu->regs[HW_RDX] = data >> 32;
-	}
+	if (hwvirt_emulate_msr_exit(vcpu, vmcb->control.exit_info_1))
+		return HWVIRT_RESUME;
 	return svm_skip_or_fail(vcpu, vmcb);
 }
 
@@ -1158,27 +1142,16 @@ static int svm_handle_dr(struct hwvirt_vcpu *vcpu, struct vmcb *vmcb)
 	bool write = code >= 0x30;
 	int dr = code & 0xf;
 	unsigned int len;
-	u64 *val;
 	int gpr;
 
 	if (svm_mov_crdr_gpr(vcpu, vmcb, &gpr, &len))
 		return svm_unhandled(vcpu, vmcb);
-	if (dr == 4 || dr == 5)
-		dr += 2;
 	if (dr > 7) {
 		hwvirt_queue_exception(vcpu, HV_VEC_UD, false, 0);
 		return HWVIRT_RESUME;
 	}
-	if (dr < 4)
-		val = &svm->db[dr];
-	else if (dr == 6)
-		val = &vmcb->save.dr6;
-	else
-		val = &vmcb->save.dr7;
-	if (write)
-		*val = vcpu->regs[gpr] | (dr == 7 ? 0x400 : dr == 6 ? 0xffff0ff0 : 0);
-	else
-		vcpu->regs[gpr] = *val;
+	hwvirt_emulate_mov_dr(vcpu, dr, gpr, write, svm->db, &vmcb->save.dr6,
+			      &vmcb->save.dr7);
 	vcpu->rip += len;
 	vcpu->interrupt_shadow = false;
 	return HWVIRT_RESUME;
@@ -1487,7 +1460,7 @@ static int svm_vcpu_run(struct hwvirt_vcpu *vcpu)
 	if (r == -EAGAIN) {
 		/* Not entered: take the events back. */
 		hwvirt_requeue_info(vcpu, svm->vmcb->control.event_inj,
-				 svm->vmcb->control.event_inj_err);
+				    svm->vmcb->control.event_inj_err);
 		svm->vmcb->control.event_inj = 0;
 		return HWVIRT_RESUME;
 	}

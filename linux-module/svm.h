@@ -39,7 +39,6 @@
 /* EFER */
 #define SVM_EFER_SVME			BIT(12)
 #define SVM_DR6_BS		(1ULL << 14)	/* DR6: single-step */
-#define SVM_DR7_ENABLES		0xffULL		/* DR7: L0-G3 */
 
 /* Intercept vector 3 (VMCB offset 0x00c) */
 #define SVM_INTERCEPT_INTR		BIT(0)

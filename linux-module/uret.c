@@ -6,8 +6,8 @@
  * Some MSRs matter to the host only in userspace: TSC_AUX, which RDTSCP
  * and RDPID read and which Linux sets to the CPU and node number for the
  * vDSO's getcpu(), and the SYSCALL MSRs (STAR, LSTAR, CSTAR, SFMASK),
- * which VMX does not switch.  Switching them around every guest entry would cost
- * two WRMSRs per exit; instead the guest's value is written before entry
+ * which VMX does not switch.  Switching them around every guest entry
+ * would cost two WRMSRs per exit; instead the guest's value is written before entry
  * when the CPU does not hold it already, and a user-return notifier puts
  * the host's back before anything on this CPU returns to userspace (the
  * vCPU thread going back to QEMU, or another task after a preemption).

@@ -868,11 +868,9 @@ static int vmx_get_cpl(struct hwvirt_vcpu *vcpu)
 	int cpl = 0;
 
 	vmx_get(vcpu);
-	if (!(vmcs_readl(VMCS_CR0_READ_SHADOW) & HV_CR0_PE))
-		cpl = 0;
-	else if (vcpu->rflags & HV_RFLAGS_VM)
+	if (vcpu->rflags & HV_RFLAGS_VM)
 		cpl = 3;
-	else
+	else if (vmcs_readl(VMCS_CR0_READ_SHADOW) & HV_CR0_PE)
 		cpl = (vmcs_read32(VMCS_GUEST_SEG(VMCS_GUEST_ES_AR, HW_SS)) >>
 		       VMX_AR_DPL_SHIFT) & 3;
 	vmx_put();
@@ -1599,25 +1597,8 @@ static int vmx_fail_entry(struct vmx_vcpu *vmx)
 
 static int vmx_handle_msr(struct vmx_vcpu *vmx, bool write)
 {
-	struct hwvirt_vcpu *vcpu = &vmx->vcpu;
-	u32 index = vcpu->regs[HW_RCX];
-	u64 data;
-
-	vcpu->stat[HWVIRT_STAT_EXIT_MSR]++;
-	if (write) {
-		data = (vcpu->regs[HW_RDX] << 32) | (u32)vcpu->regs[HW_RAX];
-		if (hwvirt_set_msr(vcpu, index, data, true)) {
-			hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
-			return HWVIRT_RESUME;
-		}
-	} else {
-		if (hwvirt_get_msr_from(vcpu, index, &data, true)) {
-			hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
-			return HWVIRT_RESUME;
-		}
-		vcpu->regs[HW_RAX] = (u32)data;
-		vcpu->regs[HW_RDX] = data >> 32;
-	}
+	if (hwvirt_emulate_msr_exit(&vmx->vcpu, write))
+		return HWVIRT_RESUME;
 	return vmx_skip(vmx);
 }
 
@@ -1682,34 +1663,16 @@ static int vmx_handle_cr(struct vmx_vcpu *vmx)
 static int vmx_handle_dr(struct vmx_vcpu *vmx)
 {
 	struct hwvirt_vcpu *vcpu = &vmx->vcpu;
-	u64 q = vmx->exit_qual, val;
-	int dr = VMX_DR_NUMBER(q), gpr = VMX_DR_GPR(q);
+	u64 q = vmx->exit_qual, dr7;
+	bool write = !(q & VMX_DR_FROM);
 
-	if (dr == 4 || dr == 5)
-		dr += 2;
-	if (q & VMX_DR_FROM) {
-		if (dr < 4)
-			val = vmx->db[dr];
-		else if (dr == 6)
-			val = vmx->dr6;
-		else {
-			vmx_get(vcpu);
-			val = vmcs_readl(VMCS_GUEST_DR7);
-			vmx_put();
-		}
-		vcpu->regs[gpr] = val;
-		return vmx_skip(vmx);
-	}
-	val = vcpu->regs[gpr];
-	if (dr < 4) {
-		vmx->db[dr] = val;
-	} else if (dr == 6) {
-		vmx->dr6 = val | 0xffff0ff0;
-	} else {
-		vmx_get(vcpu);
-		vmcs_write(VMCS_GUEST_DR7, val | 0x400);
-		vmx_put();
-	}
+	vmx_get(vcpu);
+	dr7 = vmcs_readl(VMCS_GUEST_DR7);
+	hwvirt_emulate_mov_dr(vcpu, VMX_DR_NUMBER(q), VMX_DR_GPR(q), write,
+			      vmx->db, &vmx->dr6, &dr7);
+	if (write)
+		vmcs_write(VMCS_GUEST_DR7, dr7);
+	vmx_put();
 	return vmx_skip(vmx);
 }
 

@@ -667,6 +667,48 @@ bool hwvirt_msr_value_ok(u32 index, u64 data)
 	return true;
 }
 
+int hwvirt_emulate_msr_exit(struct hwvirt_vcpu *vcpu, bool write)
+{
+	u32 index = vcpu->regs[HW_RCX];
+	u64 data;
+
+	vcpu->stat[HWVIRT_STAT_EXIT_MSR]++;
+	if (write) {
+		data = (vcpu->regs[HW_RDX] << 32) | (u32)vcpu->regs[HW_RAX];
+		if (hwvirt_set_msr(vcpu, index, data, true))
+			goto gp;
+	} else {
+		if (hwvirt_get_msr_from(vcpu, index, &data, true))
+			goto gp;
+		vcpu->regs[HW_RAX] = (u32)data;
+		vcpu->regs[HW_RDX] = data >> 32;
+	}
+	return 0;
+gp:
+	hwvirt_queue_exception(vcpu, HV_VEC_GP, true, 0);
+	return HWVIRT_RESUME;
+}
+
+void hwvirt_emulate_mov_dr(struct hwvirt_vcpu *vcpu, int dr, int gpr,
+			   bool write, u64 db[4], u64 *dr6, u64 *dr7)
+{
+	u64 *val;
+
+	if (dr == 4 || dr == 5)
+		dr += 2;
+	if (dr < 4)
+		val = &db[dr];
+	else if (dr == 6)
+		val = dr6;
+	else
+		val = dr7;
+	if (write)
+		*val = vcpu->regs[gpr] |
+		       (dr == 7 ? 0x400 : dr == 6 ? 0xffff0ff0 : 0);
+	else
+		vcpu->regs[gpr] = *val;
+}
+
 void hwvirt_cpuid_changed(struct hwvirt_vcpu *vcpu)
 {
 	vcpu->has_rdtscp = guest_cpuid_has(vcpu, 0x80000001, 3, 27);
@@ -2021,7 +2063,7 @@ bool hwvirt_enter_guest_xcr0(struct hwvirt_vcpu *vcpu, u64 cr4)
 void hwvirt_enter_breakpoints(const u64 db[4], u64 dr7)
 {
 	/* The guest's breakpoint addresses, while its DR7 enables any. */
-	if (dr7 & 0xff) {
+	if (dr7 & HV_DR7_ENABLES) {
 		set_debugreg(db[0], 0);
 		set_debugreg(db[1], 1);
 		set_debugreg(db[2], 2);

@@ -56,6 +56,7 @@
 #define HV_EFER_LME	(1ULL << 8)
 #define HV_EFER_LMA	(1ULL << 10)
 #define HV_EFER_NXE	(1ULL << 11)
+#define HV_DR7_ENABLES	0xffULL		/* L0-G3 */
 #define HV_RFLAGS_TF	(1ULL << 8)
 #define HV_RFLAGS_RF	(1ULL << 16)
 #define HV_RFLAGS_IF	(1ULL << 9)
@@ -130,6 +131,17 @@ int hwvirt_emulate_invpcid(struct hwvirt_vcpu *vcpu);
  * with a reserved memory type, a non-canonical address.
  */
 bool hwvirt_msr_value_ok(u32 index, u64 data);
+/*
+ * RDMSR or WRMSR that exited (ECX, EDX:EAX): 0 when done (the backend
+ * skips the instruction), HWVIRT_RESUME with #GP queued.
+ */
+int hwvirt_emulate_msr_exit(struct hwvirt_vcpu *vcpu, bool write);
+/*
+ * MOV to or from DRn (0-7; DR4/DR5 alias DR6/DR7) with general register
+ * gpr, on the backend's DR0-3, DR6 and DR7 (their fixed bits set).
+ */
+void hwvirt_emulate_mov_dr(struct hwvirt_vcpu *vcpu, int dr, int gpr,
+			   bool write, u64 db[4], u64 *dr6, u64 *dr7);
 
 /*
  * A guest entry, with interrupts disabled: hwvirt_enter_begin() announces
