@@ -71,7 +71,7 @@ check-lab: all guest-image
 check-lab-vmx: all
 	tests/run --vmx
 
-# The Debian VM in the lab, beside kvm_amd (about 20 minutes; CI runs it
+# The Debian VM in the lab, beside kvm_amd (about 14 minutes; CI runs it
 # after make check).
 check-vm: all guest-image
 	tests/run --vm

@@ -242,6 +242,20 @@ struct hwvirt_vm {
 	s64 tsc_offset;
 
 	/*
+	 * The paravirtual clock (pvclock.c): the VM's time in ns is
+	 * pvclock_ns + (host TSC - pvclock_tsc) * pvclock_mul >> 32 (after
+	 * << pvclock_shift), set at creation.  pvclock_wall is what the
+	 * guest last wrote to MSR_KVM_WALL_CLOCK(_NEW); the version of the
+	 * wall-clock structure counts by 2 per write (odd while it changes).
+	 */
+	u64 pvclock_tsc;
+	u64 pvclock_ns;
+	u32 pvclock_mul;
+	s8 pvclock_shift;
+	u64 pvclock_wall;
+	atomic_t pvclock_wall_version;
+
+	/*
 	 * ioeventfds (eventfd.c): the list is changed under lock and read
 	 * under RCU by the vCPUs.  irqfds: the list and nr_irqfds under
 	 * irqfds_lock (the eventfd's wake-up takes it, interrupts off),
@@ -354,6 +368,18 @@ struct hwvirt_vcpu {
 	s64 tsc_delta;
 	s64 tsc_adjust;
 	bool has_rdtscp;		/* CPUID offers RDTSCP (SET_CPUID) */
+	u32 pv_features;		/* CPUID offers KVM's (SET_CPUID) */
+	/*
+	 * MSR_KVM_SYSTEM_TIME(_NEW): the guest-physical address of the
+	 * vCPU's struct pvclock_vcpu_time_info, bit 0 enable.  The page
+	 * holds pvclock_version and the clock for the TSC offset
+	 * pvclock_offset; pvclock_dirty: write it before the next entry.
+	 * The vCPU's thread only.
+	 */
+	u64 pvclock_msr;
+	s64 pvclock_offset;
+	u32 pvclock_version;
+	bool pvclock_dirty;
 	struct fpu_guest fpu;
 
 	/* The guest's CPUID, set by userspace (HWVIRT_SET_CPUID). */
@@ -477,6 +503,15 @@ struct hwvirt_backend {
 	 * them to the CPU at entry and reads them back after an exit.
 	 */
 	bool tdp_pdptes;
+
+	/*
+	 * Optional: clear, in a leaf of the supported CPUID, what the CPU
+	 * has but cannot give a guest through this backend (VMX: RDTSCP,
+	 * RDPID and INVPCID without their secondary controls).  Runs after
+	 * probe().
+	 */
+	void (*cpuid_fixup)(u32 function, u32 index, u32 *eax, u32 *ebx,
+			    u32 *ecx, u32 *edx);
 
 	/*
 	 * vCPU lifetime.  vcpu_size is the size of the backend's vCPU

@@ -6,7 +6,7 @@
 #define HWVIRT_LIMITS_H
 
 /* Module version; dkms.conf's PACKAGE_VERSION must match. */
-#define HWVIRT_VERSION			"0.9.0"
+#define HWVIRT_VERSION			"0.10.0"
 
 /* Room for the backend's one-line description (hwvirt_info.backend_desc). */
 #define HWVIRT_DESC_LEN			160

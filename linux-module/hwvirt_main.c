@@ -118,6 +118,7 @@ static int hwvirt_get_info(void __user *argp)
 		.backend = hwvirt_backend->abi_backend,
 		.caps = HWVIRT_CAP_LAPIC | HWVIRT_CAP_DIRTY_LOG |
 			HWVIRT_CAP_IOEVENTFD | HWVIRT_CAP_IRQFD |
+			HWVIRT_CAP_PVCLOCK |
 			hwvirt_backend->abi_caps |
 			(hwvirt_supported_xcr0 ? HWVIRT_CAP_XSAVE : 0) |
 			(hwvirt_backend->mmu_modes() & (1U << HWVIRT_MMU_TDP) ?

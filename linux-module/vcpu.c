@@ -155,6 +155,7 @@ static int hwvirt_vcpu_run(struct hwvirt_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		hwvirt_pvclock_update(vcpu);
 
 		r = b->vcpu_run(vcpu);
 		if (r == HWVIRT_USER) {
@@ -202,11 +203,18 @@ static void set_regs(struct hwvirt_vcpu *vcpu, const struct hwvirt_regs *r)
 	g[HW_R8] = r->r8; g[HW_R9] = r->r9; g[HW_R10] = r->r10;
 	g[HW_R11] = r->r11; g[HW_R12] = r->r12; g[HW_R13] = r->r13;
 	g[HW_R14] = r->r14; g[HW_R15] = r->r15;
+	/*
+	 * A new RIP discards a half-done exit (a reset, a restore); the
+	 * same RIP keeps it, as KVM does: userspace that reads and writes
+	 * the registers in the middle of an exit (QEMU's VMware backdoor
+	 * port sets EBX..EDI beside the IN's data) expects the instruction
+	 * to finish.
+	 */
+	if (r->rip != vcpu->rip)
+		vcpu->completion = HWVIRT_COMPLETE_NONE;
 	vcpu->rip = r->rip;
 	/* Bit 1 is always set; reserved bits read as zero. */
 	vcpu->rflags = (r->rflags & 0x3f7fd5ULL) | HV_RFLAGS_FIXED;
-	/* State set from outside discards a half-done exit. */
-	vcpu->completion = HWVIRT_COMPLETE_NONE;
 }
 
 static void get_events(struct hwvirt_vcpu *vcpu, struct hwvirt_events *ev)
@@ -388,6 +396,7 @@ static long hwvirt_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		struct hwvirt_mp_state mp;
 		u64 xcr0;
 	} u;
+	struct hwvirt_segment cs;
 	long r;
 	int i;
 
@@ -427,11 +436,15 @@ static long hwvirt_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		r = hwvirt_set_apic_base(vcpu, u.sregs.apic_base, false);
 		if (r)
 			break;
+		b->get_segment(vcpu, HW_CS, &cs);
 		r = b->set_sregs(vcpu, &u.sregs);
 		if (!r) {
 			hwvirt_apic_cr8_to_tpr(vcpu);
 			hwvirt_paging_changed(vcpu);
-			vcpu->completion = HWVIRT_COMPLETE_NONE;
+			/* A new CS discards a half-done exit, as a new RIP. */
+			if (cs.base != u.sregs.cs.base ||
+			    cs.selector != u.sregs.cs.selector)
+				vcpu->completion = HWVIRT_COMPLETE_NONE;
 		}
 		break;
 	case HWVIRT_GET_FPU:

@@ -65,6 +65,7 @@ static const char *const hwvirt_stat_names[HWVIRT_STAT_NR] = {
 	[HWVIRT_STAT_IRQFD_MSIS]	= "irqfd_msis",
 	[HWVIRT_STAT_DIRTY_FAULTS]	= "dirty_faults",
 	[HWVIRT_STAT_TASK_SWITCHES]	= "task_switches",
+	[HWVIRT_STAT_PVCLOCK_UPDATES]	= "pvclock_updates",
 };
 
 /* Sum the vCPUs' counters (racy reads of other threads' counters are fine). */
@@ -302,6 +303,7 @@ int hwvirt_vm_create(const struct hwvirt_vm_config *cfg)
 	struct hwvirt_vm *vm;
 	char name[32];
 	int r, fd;
+	u64 tsc;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
@@ -313,7 +315,9 @@ int hwvirt_vm_create(const struct hwvirt_vm_config *cfg)
 	mutex_init(&vm->lock);
 	spin_lock_init(&vm->mmu_lock);
 	hwvirt_eventfds_init(vm);
-	vm->tsc_offset = -(s64)rdtsc();
+	tsc = rdtsc();
+	vm->tsc_offset = -(s64)tsc;
+	hwvirt_pvclock_vm_init(vm, tsc);
 
 	r = init_srcu_struct(&vm->srcu);
 	if (r)

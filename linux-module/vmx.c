@@ -356,6 +356,25 @@ static int vmx_probe(void)
 	return 0;
 }
 
+/*
+ * Without "enable RDTSCP", RDTSCP and RDPID raise #UD in the guest;
+ * without "enable INVPCID", INVPCID does: the guest must not see them.
+ */
+static void vmx_cpuid_fixup(u32 function, u32 index, u32 *eax, u32 *ebx,
+			    u32 *ecx, u32 *edx)
+{
+	bool rdtscp = vmx_caps.proc2_allowed & VMX_PROC2_RDTSCP;
+
+	if (function == 0x80000001 && !rdtscp)
+		*edx &= ~CPUID_80000001_EDX_RDTSCP;
+	if (function == 7 && index == 0) {
+		if (!rdtscp)
+			*ecx &= ~CPUID_7_ECX_RDPID;
+		if (!(vmx_caps.proc2 & VMX_PROC2_INVPCID))
+			*ebx &= ~CPUID_7_EBX_INVPCID;
+	}
+}
+
 static void vmx_describe(char *buf, size_t len)
 {
 	scnprintf(buf, len, "VMX revision %#x, VMCS %u bytes, %sEPT%s, %sVPID, %sunrestricted guest, %sTPR shadow",
@@ -1953,6 +1972,7 @@ const struct hwvirt_backend hwvirt_vmx_backend = {
 	.tdp_levels	= vmx_tdp_levels,
 	.tdp_format	= &vmx_tdp_format,
 	.tdp_pdptes	= true,
+	.cpuid_fixup	= vmx_cpuid_fixup,
 	.vcpu_size	= sizeof(struct vmx_vcpu),
 	.vcpu_create	= vmx_vcpu_create,
 	.vcpu_free	= vmx_vcpu_free,

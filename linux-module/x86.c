@@ -203,6 +203,9 @@ static void add_cpuid(struct hwvirt_cpuid_entry *e, int *n, int max,
 		ebx = ecx = edx = 0;
 		break;
 	}
+	if (hwvirt_backend->cpuid_fixup)
+		hwvirt_backend->cpuid_fixup(function, index,
+					    &eax, &ebx, &ecx, &edx);
 	e[*n] = (struct hwvirt_cpuid_entry) {
 		.function = function, .index = index, .flags = flags,
 		.eax = eax, .ebx = ebx, .ecx = ecx, .edx = edx,
@@ -251,6 +254,13 @@ int hwvirt_supported_cpuid(struct hwvirt_cpuid_entry *e, int max)
 	 */
 	for (f = 0x8000001d; f <= HWVIRT_CPUID_MAX_EXT && n < max; f++)
 		e[n++] = (struct hwvirt_cpuid_entry) { .function = f };
+	/* KVM's signature and the paravirtual clock's features. */
+	for (f = HV_CPUID_PV_SIGNATURE; f <= HV_CPUID_PV_FEATURES && n < max;
+	     f++, n++) {
+		e[n] = (struct hwvirt_cpuid_entry) { .function = f };
+		hwvirt_pvclock_cpuid(f, &e[n].eax, &e[n].ebx, &e[n].ecx,
+				     &e[n].edx);
+	}
 	return n;
 }
 
@@ -712,6 +722,9 @@ void hwvirt_emulate_mov_dr(struct hwvirt_vcpu *vcpu, int dr, int gpr,
 void hwvirt_cpuid_changed(struct hwvirt_vcpu *vcpu)
 {
 	vcpu->has_rdtscp = guest_cpuid_has(vcpu, 0x80000001, 3, 27);
+	vcpu->pv_features =
+		hwvirt_pvclock_features(find_cpuid(vcpu, HV_CPUID_PV_SIGNATURE, 0),
+					find_cpuid(vcpu, HV_CPUID_PV_FEATURES, 0));
 }
 
 /*
@@ -775,6 +788,9 @@ int hwvirt_get_msr_from(struct hwvirt_vcpu *vcpu, u32 index, u64 *data,
 	r = hwvirt_apic_msr(vcpu, index, data, false, true);
 	if (r != -ENOENT)
 		return r ? -ENOENT : 0;
+	r = hwvirt_pvclock_msr(vcpu, index, data, false, from_guest);
+	if (r != -ENOENT)
+		return r ? -ENOENT : 0;
 	switch (index) {
 	case MSR_TSC:
 		*data = rdtsc() + hwvirt_tsc_offset(vcpu);
@@ -836,6 +852,9 @@ int hwvirt_set_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 data,
 	int i, r;
 
 	r = hwvirt_apic_msr(vcpu, index, &data, true, from_guest);
+	if (r != -ENOENT)
+		return r ? -ENOENT : 0;
+	r = hwvirt_pvclock_msr(vcpu, index, &data, true, from_guest);
 	if (r != -ENOENT)
 		return r ? -ENOENT : 0;
 	switch (index) {

@@ -74,7 +74,10 @@
 #define CPUID_7_EBX_SMEP	(1U << 7)
 #define CPUID_7_EBX_SMAP	(1U << 20)
 #define CPUID_7_ECX_UMIP	(1U << 2)
+#define CPUID_7_EBX_INVPCID	(1U << 10)
 #define CPUID_7_ECX_LA57	(1U << 16)
+#define CPUID_7_ECX_RDPID	(1U << 22)
+#define CPUID_80000001_EDX_RDTSCP (1U << 27)
 #define CPUID_80000001_EDX_GBPAGES (1U << 26)
 
 #define HV_VEC_DE		0
@@ -163,6 +166,42 @@ static inline s64 hwvirt_tsc_offset(struct hwvirt_vcpu *vcpu)
 
 /* HWVIRT_SET_CPUID: the vCPU's flags for what its CPUID offers. */
 void hwvirt_cpuid_changed(struct hwvirt_vcpu *vcpu);
+
+/*
+ * The paravirtual clock, in KVM's ABI (pvclock.c).  CPUID 0x40000000
+ * holds the signature, 0x40000001 EAX the features; the MSRs are KVM's.
+ */
+#define HV_CPUID_PV_SIGNATURE		0x40000000
+#define HV_CPUID_PV_FEATURES		0x40000001
+#define HV_KVM_FEATURE_CLOCKSOURCE	BIT(0)	/* MSRs 0x11, 0x12 */
+#define HV_KVM_FEATURE_NOP_IO_DELAY	BIT(1)	/* a hint: no port 0x80 */
+#define HV_KVM_FEATURE_CLOCKSOURCE2	BIT(3)	/* MSRs 0x4b564d00/01 */
+#define HV_KVM_FEATURE_CLOCKSOURCE_STABLE_BIT BIT(24)
+#define HV_MSR_KVM_WALL_CLOCK		0x00000011
+#define HV_MSR_KVM_SYSTEM_TIME		0x00000012
+#define HV_MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
+#define HV_MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
+
+void hwvirt_pvclock_vm_init(struct hwvirt_vm *vm, u64 host_tsc);
+void hwvirt_pvclock_cpuid(u32 function, u32 *eax, u32 *ebx, u32 *ecx,
+			  u32 *edx);
+u32 hwvirt_pvclock_features(const struct hwvirt_cpuid_entry *sig,
+			    const struct hwvirt_cpuid_entry *features);
+int hwvirt_pvclock_msr(struct hwvirt_vcpu *vcpu, u32 index, u64 *data,
+		       bool write, bool from_guest);
+void hwvirt_pvclock_write(struct hwvirt_vcpu *vcpu);
+
+/*
+ * Before an entry: the vCPU's clock page, if the guest enabled it and
+ * it is new or the vCPU's TSC offset moved since it was written.
+ */
+static inline void hwvirt_pvclock_update(struct hwvirt_vcpu *vcpu)
+{
+	if (unlikely(vcpu->pvclock_dirty ||
+		     ((vcpu->pvclock_msr & 1) &&
+		      vcpu->pvclock_offset != hwvirt_tsc_offset(vcpu))))
+		hwvirt_pvclock_write(vcpu);
+}
 
 /*
  * User-return MSRs (uret.c): the guest's value goes in before entry, with

@@ -464,6 +464,7 @@ static const char *const hwvirt_stat_names[HWVIRT_STAT_NR] = {
     [HWVIRT_STAT_IRQFD_MSIS] = "irqfd_msis",
     [HWVIRT_STAT_DIRTY_FAULTS] = "dirty_faults",
     [HWVIRT_STAT_TASK_SWITCHES] = "task_switches",
+    [HWVIRT_STAT_PVCLOCK_UPDATES] = "pvclock_updates",
 };
 
 /* info hwvirt: the module, the VM's MMU and irqchip, the counters. */

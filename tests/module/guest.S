@@ -99,6 +99,30 @@ BLOB(guest_cpuid)
 	hlt
 END(guest_cpuid)
 
+/*
+ * The paravirtual clock: MSR_KVM_SYSTEM_TIME_NEW = 0x3001 (the vCPU's
+ * page at 0x3000, enabled), MSR_KVM_WALL_CLOCK_NEW = 0x3100, OUT 0x40,
+ * HLT; once resumed, OUT 0x42, HLT.  guest_pvclock_gp (at the offset
+ * the test puts in the IVT's #GP vector): OUT 0x41, HLT.
+ */
+BLOB(guest_pvclock)
+	mov	$0x4b564d01, %ecx
+	mov	$0x3001, %eax
+	xor	%edx, %edx
+	wrmsr
+	mov	$0x4b564d00, %ecx
+	mov	$0x3100, %eax
+	wrmsr
+	out	%al, $0x40
+	hlt
+	out	%al, $0x42
+	hlt
+	.globl guest_pvclock_gp
+guest_pvclock_gp:
+	out	%al, $0x41
+	hlt
+END(guest_pvclock)
+
 /* Spin until the byte at 0x9000 is non-zero, then OUT 0x40, HLT. */
 BLOB(guest_spin)
 	xor	%ax, %ax

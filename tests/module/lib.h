@@ -57,6 +57,8 @@ extern const uint8_t guest_apic_isr_40[];
 DECLARE_BLOB(guest_apic_bench);
 DECLARE_BLOB(guest_dirty);
 DECLARE_BLOB(guest_notify);
+DECLARE_BLOB(guest_pvclock);
+extern const uint8_t guest_pvclock_gp[];
 extern const uint8_t guest_apic_bench_isr_40[];
 #define BLOB_SIZE(name) ((size_t)(name##_end - name))
 
@@ -136,5 +138,7 @@ void set_io_data(struct tvcpu *v, uint32_t val);
 /* Dirty logging and ioeventfds (dirty.c, eventfd.c). */
 void test_dirty_log(void);
 void test_ioeventfd(void);
+/* The paravirtual clock (pvclock.c). */
+void test_pvclock(void);
 
 #endif

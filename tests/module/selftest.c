@@ -108,6 +108,8 @@ static void test_api(void)
 
 static void test_pio(void)
 {
+	struct hwvirt_sregs sr;
+	struct hwvirt_regs r;
 	struct tvm vm;
 	struct tvcpu v;
 
@@ -116,14 +118,35 @@ static void test_pio(void)
 	set_real_mode(&v);
 	expect_io(&v, "pio: real-mode OUT byte", HWVIRT_IO_OUT, 0x10, 1, 0x42);
 	expect_io(&v, "pio: OUT word", HWVIRT_IO_OUT, 0x11, 2, 0x1234);
-	if (expect_io(&v, "pio: IN byte", HWVIRT_IO_IN, 0x12, 1, 0))
+	if (expect_io(&v, "pio: IN byte", HWVIRT_IO_IN, 0x12, 1, 0)) {
+		/*
+		 * Registers read and written back during the IN (QEMU's
+		 * vmport does, to set EBX..EDI): the IN still finishes.
+		 */
+		ioctl(v.fd, HWVIRT_GET_REGS, &r);
+		r.rbx = 0x5a5a;
+		ioctl(v.fd, HWVIRT_SET_REGS, &r);
+		ioctl(v.fd, HWVIRT_GET_SREGS, &sr);
+		ioctl(v.fd, HWVIRT_SET_SREGS, &sr);
 		set_io_data(&v, 0x77);
-	expect_io(&v, "pio: the IN's data reached the guest", HWVIRT_IO_OUT,
-		  0x13, 1, 0x77);
+	}
+	expect_io(&v, "pio: the IN's data reached the guest, registers set during the IN",
+		  HWVIRT_IO_OUT, 0x13, 1, 0x77);
+	ioctl(v.fd, HWVIRT_GET_REGS, &r);
+	check(r.rbx == 0x5a5a, "pio: ...and so did the register set during the IN");
 	expect_io(&v, "pio: OUT dword", HWVIRT_IO_OUT, 0x14, 4, 0x89abcdef);
 	expect_exit(&v, "hlt: HLT exits", HWVIRT_EXIT_HLT);
 	expect_io(&v, "hlt: the guest resumes after HLT", HWVIRT_IO_OUT,
 		  0x15, 1, 0xef);
+
+	/* A new RIP during the IN (a reset) drops it: the code starts over. */
+	set_real_mode(&v);
+	expect_io(&v, "pio: again to the OUT byte", HWVIRT_IO_OUT, 0x10, 1, 0x42);
+	expect_io(&v, "pio: OUT word", HWVIRT_IO_OUT, 0x11, 2, 0x1234);
+	expect_io(&v, "pio: IN byte", HWVIRT_IO_IN, 0x12, 1, 0);
+	set_real_mode(&v);
+	expect_io(&v, "pio: a new RIP during an IN discards the IN",
+		  HWVIRT_IO_OUT, 0x10, 1, 0x42);
 	done_vm(&vm, &v);
 }
 
@@ -901,6 +924,7 @@ static const struct {
 	{ "shadow-reclaim", test_shadow_reclaim },
 	{ "dirty-log", test_dirty_log },
 	{ "ioeventfd", test_ioeventfd },
+	{ "pvclock", test_pvclock },
 };
 
 int main(int argc, char **argv)

@@ -79,6 +79,17 @@ static PropValue hwvirt_default_props[] = {
     { NULL, NULL },
 };
 
+/*
+ * ...and, from a module with HWVIRT_CAP_PVCLOCK, KVM's paravirtual clock
+ * and the no-I/O-delay hint, as KVM's named models have them.
+ */
+static PropValue hwvirt_pvclock_props[] = {
+    { "kvmclock", "on" },
+    { "kvmclock-stable-bit", "on" },
+    { "kvm-nopiodelay", "on" },
+    { NULL, NULL },
+};
+
 /* ...and with the APIC in QEMU, x2APIC (which QEMU's APIC lacks here). */
 static PropValue hwvirt_userspace_apic_props[] = {
     { "x2apic", "off" },
@@ -94,6 +105,10 @@ static void hwvirt_cpu_instance_init(CPUState *cs)
     host_cpu_instance_init(cpu);
     if (xcc->model) {
         x86_cpu_apply_props(cpu, hwvirt_default_props);
+        if (hwvirt_state &&
+            (hwvirt_state->info.caps & HWVIRT_CAP_PVCLOCK)) {
+            x86_cpu_apply_props(cpu, hwvirt_pvclock_props);
+        }
         if (!hwvirt_irqchip_in_kernel()) {
             x86_cpu_apply_props(cpu, hwvirt_userspace_apic_props);
         }

@@ -110,6 +110,37 @@ static void cpuid_collect(CpuidTable *t, CPUX86State *env, uint32_t first,
     }
 }
 
+/*
+ * KVM's paravirtual leaves, as kvm_arch_init_vcpu() builds them, when
+ * the CPU model has KVM features ("kvmclock", "kvmclock-stable-bit":
+ * what hwvirt.ko runs, HWVIRT_CAP_PVCLOCK): the guest then reads its
+ * time from the module's pvclock pages instead of the HPET.
+ */
+static void hwvirt_cpuid_add_kvm_leaves(CpuidTable *t, CPUX86State *env)
+{
+    struct hwvirt_cpuid_entry *e;
+    uint32_t signature[3];
+
+    if (!env->features[FEAT_KVM] || t->hdr.nent + 2 > HWVIRT_MAX_CPUID) {
+        return;
+    }
+    memcpy(signature, "KVMKVMKVM\0\0\0", 12);
+    e = &t->e[t->hdr.nent++];
+    *e = (struct hwvirt_cpuid_entry) {
+        .function = KVM_CPUID_SIGNATURE,
+        .eax = KVM_CPUID_FEATURES,
+        .ebx = signature[0],
+        .ecx = signature[1],
+        .edx = signature[2],
+    };
+    e = &t->e[t->hdr.nent++];
+    *e = (struct hwvirt_cpuid_entry) {
+        .function = KVM_CPUID_FEATURES,
+        .eax = env->features[FEAT_KVM],
+        .edx = env->features[FEAT_KVM_HINTS],
+    };
+}
+
 int hwvirt_arch_init_vcpu(CPUState *cs)
 {
     CPUX86State *env = &X86_CPU(cs)->env;
@@ -127,6 +158,7 @@ int hwvirt_arch_init_vcpu(CPUState *cs)
     if (limit >= 0xc0000000 && limit <= 0xc00000ff) {
         cpuid_collect(t, env, 0xc0000000, limit);
     }
+    hwvirt_cpuid_add_kvm_leaves(t, env);
 
     trace_hwvirt_set_cpuid(cs->cpu_index, t->hdr.nent);
     r = hwvirt_vcpu_ioctl(cs, HWVIRT_SET_CPUID, t);
@@ -221,6 +253,12 @@ static uint64_t *msr_slot(CPUX86State *env, uint32_t index, uint64_t *tmp)
         return &env->msr_gp_evtsel[index - MSR_K7_EVNTSEL0];
     case MSR_K7_PERFCTR0 ... MSR_K7_PERFCTR3:
         return &env->msr_gp_counters[index - MSR_K7_PERFCTR0];
+    case MSR_KVM_SYSTEM_TIME:
+    case MSR_KVM_SYSTEM_TIME_NEW:
+        return &env->system_time_msr;
+    case MSR_KVM_WALL_CLOCK:
+    case MSR_KVM_WALL_CLOCK_NEW:
+        return &env->wall_clock_msr;
     }
     /* 32-bit or target_ulong fields go through tmp. */
     return tmp;
@@ -297,7 +335,7 @@ static uint64_t msr_from_env(CPUX86State *env, uint32_t index)
 
 #define HWVIRT_MSR_ROOM (ARRAY_SIZE(hwvirt_msr_list) + \
                          ARRAY_SIZE(hwvirt_k7_perfctr_msrs) + \
-                         2 * MSR_MTRRcap_VCNT + 2)
+                         2 * MSR_MTRRcap_VCNT + 4)
 
 typedef struct MsrBuf {
     struct hwvirt_msrs hdr;
@@ -319,6 +357,14 @@ static void msr_buf_fill(MsrBuf *b, CPUX86State *env, bool with_tsc)
     }
     for (i = 0; i < 2 * MSR_MTRRcap_VCNT; i++) {
         b->e[n++].index = MSR_MTRRphysBase(0) + i;
+    }
+    /* The paravirtual clock (hwvirt 0.10.0): a reset writes 0, disabled. */
+    if (env->features[FEAT_KVM] & CPUID_KVM_CLOCK2) {
+        b->e[n++].index = MSR_KVM_SYSTEM_TIME_NEW;
+        b->e[n++].index = MSR_KVM_WALL_CLOCK_NEW;
+    } else if (env->features[FEAT_KVM] & CPUID_KVM_CLOCK) {
+        b->e[n++].index = MSR_KVM_SYSTEM_TIME;
+        b->e[n++].index = MSR_KVM_WALL_CLOCK;
     }
     /* hwvirt 0.8.0 offers TSC_ADJUST; before the TSC (reset: both 0). */
     if (env->features[FEAT_7_0_EBX] & CPUID_7_0_EBX_TSC_ADJUST) {

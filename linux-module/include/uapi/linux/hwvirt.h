@@ -59,6 +59,14 @@
  * SVM only since 0.9.0)
  */
 #define HWVIRT_CAP_K7_PERFCTR		(1ULL << 7)
+/*
+ * Since hwvirt 0.10.0: KVM's paravirtual clock ("kvmclock"): the module
+ * runs MSR_KVM_SYSTEM_TIME(_NEW) and MSR_KVM_WALL_CLOCK(_NEW) for a
+ * vCPU whose CPUID has KVM's signature at 0x40000000 and the clock's
+ * feature bits at 0x40000001 (HWVIRT_GET_SUPPORTED_CPUID reports both
+ * leaves); HWVIRT_GET_MSRS/SET_MSRS carry the MSRs.
+ */
+#define HWVIRT_CAP_PVCLOCK		(1ULL << 8)
 
 struct hwvirt_info {
 	__u32 api_version;
@@ -233,6 +241,8 @@ enum hwvirt_stat {
 	HWVIRT_STAT_DIRTY_FAULTS,	/* write faults of dirty logging */
 	/* Since hwvirt 0.8.0: */
 	HWVIRT_STAT_TASK_SWITCHES,	/* task switches emulated */
+	/* Since hwvirt 0.10.0: */
+	HWVIRT_STAT_PVCLOCK_UPDATES,	/* paravirtual clock pages written */
 	HWVIRT_STAT_NR
 };
 
