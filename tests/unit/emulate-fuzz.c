@@ -317,6 +317,7 @@ static int run_on_host(u64 *regs, u64 *rip, u64 *rflags, bool compat)
 
 static u64 stats_inputs, stats_decoded, stats_emulated, stats_compared;
 static u64 stats_compared32;		/* of them, in compatibility mode */
+static bool host_compat_ok;		/* see probe_compat() */
 static u64 stats_op[HW_OP_VEC_STORE + 1];	/* compared, by hw_insn.op */
 
 /* The flags insn leaves undefined (not compared). */
@@ -401,6 +402,13 @@ static u64 place(const struct hw_insn *insn, u64 *regs, unsigned int mem_off)
 	else
 		return 0;
 	ea = (hw_effective_address(insn, regs, 0) + step) & mask;
+	/*
+	 * The host enters the instruction by a signal return: some hosts (a
+	 * PVM guest kernel) cannot return to user mode with a non-canonical
+	 * RSP, which an RSP-based operand with a large displacement asks for.
+	 */
+	if ((s64)regs[HW_RSP] != (s64)(regs[HW_RSP] << 16) >> 16)
+		return 0;
 	if (insn->op == HW_OP_BITOP && !insn->has_imm)
 		ea += hw_bitop_displacement(hw_reg_read(regs, insn->reg_operand,
 							insn->opsize, false),
@@ -503,7 +511,8 @@ static void one(const struct fuzz_input *in)
 	if (r < 0)
 		return;
 	stats_emulated++;
-	if (mode == HW_MODE_16 || !ea)
+	/* Compatibility mode on a host that cannot run it: emulated only. */
+	if (mode == HW_MODE_16 || !ea || (mode == HW_MODE_32 && !host_compat_ok))
 		return;
 
 	/* The same instruction on this CPU. */
@@ -593,9 +602,31 @@ static void report(void)
 	fprintf(stderr, "\n");
 }
 
+/*
+ * Can this host run a flat data access in compatibility mode?  Some
+ * hosts cannot run the 32-bit code segment at all (under a PVM guest
+ * kernel even a NOP there faults, #GP): every comparison would fail, so
+ * there 32-bit mode is emulated but not compared, and the run says so.
+ */
+static void probe_compat(void)
+{
+	static const u8 mov_al_eax[] = { 0x8a, 0x00 };	/* mov (%eax), %al */
+	u64 regs[HW_NR_GPRS] = { [HW_RAX] = (u64)host_page };
+	u64 rip = (u64)code_page + PAGE - sizeof(mov_al_eax);
+	u64 rflags = 0x202;
+
+	memcpy((void *)rip, mov_al_eax, sizeof(mov_al_eax));
+	host_compat_ok = run_on_host(regs, &rip, &rflags, true) == 1;
+	if (!host_compat_ok)
+		fprintf(stderr,
+			"emulate-fuzz: this host faults in compatibility mode (fault address %#llx): 32-bit mode is emulated, not compared\n",
+			(unsigned long long)host_fault_addr);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	setup();
+	probe_compat();
 	atexit(report);
 	return 0;
 }
