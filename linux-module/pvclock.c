@@ -117,9 +117,33 @@ u32 hwvirt_pvclock_features(const struct hwvirt_cpuid_entry *sig,
 }
 
 /*
- * Write the vCPU's page: version odd while the rest changes, as the
- * guest reads it (pvclock_read_begin/retry).  A page not in guest RAM is
- * not written, and not tried again until the guest writes the MSR.
+ * Put a structure that starts with a u32 version at gpa, as the guest
+ * reads it (pvclock_read_begin/retry, pvclock_read_wallclock): the odd
+ * version, the body (body's version field holds the odd one too), then
+ * version + 1.  0, or the error of the first write that failed.
+ */
+static int pvclock_publish(struct hwvirt_vcpu *vcpu, u64 gpa, u32 version,
+			   const void *body, unsigned int len)
+{
+	int r;
+
+	r = hwvirt_guest_write_gpa(vcpu, gpa, &version, sizeof(version));
+	if (r)
+		return r;
+	/* The odd version before the body; pairs with the guest's rmb. */
+	smp_wmb();
+	r = hwvirt_guest_write_gpa(vcpu, gpa, body, len);
+	if (r)
+		return r;
+	/* The body before the even version. */
+	smp_wmb();
+	version++;
+	return hwvirt_guest_write_gpa(vcpu, gpa, &version, sizeof(version));
+}
+
+/*
+ * Write the vCPU's page.  A page not in guest RAM is not written, and
+ * not tried again until the guest writes the MSR.
  */
 void hwvirt_pvclock_write(struct hwvirt_vcpu *vcpu)
 {
@@ -132,23 +156,13 @@ void hwvirt_pvclock_write(struct hwvirt_vcpu *vcpu)
 		.flags		= pvclock_host_stable() ? PVCLOCK_TSC_STABLE_BIT : 0,
 	};
 	u64 gpa = vcpu->pvclock_msr & ~1ULL;
-	u32 version = vcpu->pvclock_version + 1;
 
 	vcpu->pvclock_dirty = false;
 	vcpu->pvclock_offset = hwvirt_tsc_offset(vcpu);
-	pv.version = version;
-	if (hwvirt_guest_write_gpa(vcpu, gpa, &version, sizeof(version)))
+	pv.version = vcpu->pvclock_version + 1;
+	if (pvclock_publish(vcpu, gpa, pv.version, &pv, sizeof(pv)))
 		return;
-	/* The odd version before the body; pairs with the guest's rmb. */
-	smp_wmb();
-	if (hwvirt_guest_write_gpa(vcpu, gpa, &pv, sizeof(pv)))
-		return;
-	/* The body before the even version. */
-	smp_wmb();
-	version++;
-	if (hwvirt_guest_write_gpa(vcpu, gpa, &version, sizeof(version)))
-		return;
-	vcpu->pvclock_version = version;
+	vcpu->pvclock_version = pv.version + 1;
 	vcpu->stat[HWVIRT_STAT_PVCLOCK_UPDATES]++;
 }
 
@@ -158,23 +172,13 @@ static int pvclock_write_wall(struct hwvirt_vcpu *vcpu, u64 gpa)
 	struct hwvirt_vm *vm = vcpu->vm;
 	struct pvclock_wall_clock wc;
 	u64 boot = ktime_get_real_ns() - pvclock_now(vm);
-	u32 nsec, version;
+	u32 nsec;
 
 	wc.sec = div_u64_rem(boot, NSEC_PER_SEC, &nsec);
 	wc.nsec = nsec;
 	/* Odd now, even once written, whoever else writes it meanwhile. */
-	version = atomic_add_return(2, &vm->pvclock_wall_version) - 1;
-	wc.version = version;
-	if (hwvirt_guest_write_gpa(vcpu, gpa, &version, sizeof(version)))
-		return -EFAULT;
-	/* As above: odd version, body, even version. */
-	smp_wmb();
-	if (hwvirt_guest_write_gpa(vcpu, gpa, &wc, sizeof(wc)))
-		return -EFAULT;
-	/* The body before the even version. */
-	smp_wmb();
-	version++;
-	return hwvirt_guest_write_gpa(vcpu, gpa, &version, sizeof(version));
+	wc.version = atomic_add_return(2, &vm->pvclock_wall_version) - 1;
+	return pvclock_publish(vcpu, gpa, wc.version, &wc, sizeof(wc));
 }
 
 /*

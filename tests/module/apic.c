@@ -29,14 +29,6 @@
 /* guest_apic's commands (RDI) */
 enum { CMD_WAIT, CMD_TIMER, CMD_IPI, CMD_X2APIC, CMD_TPR, CMD_SPIN };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static uint64_t thread_cpu_ns(void)
 {
 	struct timespec ts;

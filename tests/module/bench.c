@@ -32,14 +32,6 @@
 
 #define MEM_SIZE	(1 << 20)
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* A runner: set up the blob in real mode with ECX = n, run to port 0x50. */
 struct runner {
 	int (*setup)(struct runner *r, const uint8_t *blob, size_t size,

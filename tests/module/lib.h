@@ -70,6 +70,9 @@ void not_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define check(cond, ...) do { if (cond) ok(__VA_ARGS__); else not_ok(__VA_ARGS__); } while (0)
 
+/* CLOCK_MONOTONIC, in ns. */
+uint64_t now_ns(void);
+
 /* Die with a message if a set-up step fails (not a test result). */
 void fail_setup(const char *what) __attribute__((noreturn));
 

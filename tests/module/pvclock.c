@@ -41,14 +41,6 @@ struct pv_wall {
 	uint32_t nsec;
 } __attribute__((packed));
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int get_msr(struct tvcpu *v, uint32_t index, uint64_t *val)
 {
 	struct {
@@ -107,7 +99,7 @@ void test_pvclock(void)
 	int64_t wall_err;
 	uint16_t *ivt;
 
-	created = mono_ns();
+	created = now_ns();
 	if (tvm_create(&vm, 1 << 20) || tvcpu_create(&vm, &v, 0))
 		fail_setup("create a VM");
 	if (ioctl(vm.sys, HWVIRT_GET_INFO, &info))
@@ -144,13 +136,13 @@ void test_pvclock(void)
 	      (unsigned long long)val);
 
 	/* The VM's time began at its creation and runs at the TSC's rate. */
-	m0 = mono_ns();
+	m0 = now_ns();
 	t0 = guest_ns(&v, &p);
 	check(t0 <= m0 - created + 1000000,
 	      "pvclock: the VM's time (%.3f ms) is no more than since it was made (%.3f ms)",
 	      t0 / 1e6, (m0 - created) / 1e6);
 	usleep(200000);
-	m1 = mono_ns();
+	m1 = now_ns();
 	t1 = guest_ns(&v, &p);
 	rate = (double)(t1 - t0) / (double)(m1 - m0);
 	check(rate > 0.95 && rate < 1.05,
